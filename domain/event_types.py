@@ -1,0 +1,34 @@
+"""Stable, versioned public names of stored events: `okr.key_result.checked_in.v1`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+AGGREGATE_NAMES = {
+    "Team": "team",
+    "Person": "person",
+    "Cycle": "cycle",
+    "Objective": "objective",
+    "KeyResult": "key_result",
+}
+
+
+def snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def event_type_of(event: Any) -> str:
+    """The contract's `type` of a domain event object or class."""
+    cls = event if isinstance(event, type) else type(event)
+    aggregate, _, name = cls.__qualname__.rpartition(".")
+    version = getattr(cls, "class_version", 1)
+    return f"okr.{AGGREGATE_NAMES.get(aggregate, snake(aggregate))}.{snake(name)}.v{version}"
+
+
+def aggregate_type_of(event: Any) -> str:
+    cls = event if isinstance(event, type) else type(event)
+    aggregate = cls.__qualname__.rpartition(".")[0]
+    return AGGREGATE_NAMES.get(aggregate, snake(aggregate))

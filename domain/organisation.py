@@ -1,0 +1,50 @@
+"""Teams and people: the owners of objectives and key results."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import OkrAggregate
+from domain.errors import InvalidInput
+from domain.values import check_name, check_reason
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+
+
+class Team(OkrAggregate):
+    """A team; teams may nest under a parent team."""
+
+    @classmethod
+    def found(cls, name: str, parent_id: UUID | None, actor: str) -> Team:
+        return cls(name=check_name(name, "name"), parent_id=parent_id, actor=actor)
+
+    @event("Created")
+    def __init__(self, name: str, parent_id: UUID | None, actor: str) -> None:
+        self.name = name
+        self.parent_id = parent_id
+
+
+class Person(OkrAggregate):
+    """A person, member of at most one team."""
+
+    @classmethod
+    def register(cls, name: str, email: str, team_id: UUID | None, actor: str) -> Person:
+        if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
+            raise InvalidInput("email must look like name@domain", field="email")
+        return cls(name=check_name(name, "name"), email=email, team_id=team_id, actor=actor)
+
+    @event("Created")
+    def __init__(self, name: str, email: str, team_id: UUID | None, actor: str) -> None:
+        self.name = name
+        self.email = email
+        self.team_id = team_id
+
+    def move_to_team(self, team_id: UUID, actor: str, reason: str | None = None) -> None:
+        self._moved_team(team_id=team_id, actor=actor, reason=check_reason(reason))
+
+    @event("MovedTeam")
+    def _moved_team(self, team_id: UUID, actor: str, reason: str | None) -> None:
+        self.team_id = team_id

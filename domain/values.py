@@ -1,0 +1,112 @@
+"""Value rules shared by the aggregates: owners, text limits, numbers, times."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from domain.errors import InvalidInput
+
+NAME_MAX = 200
+TEXT_MAX = 10_000
+REASON_MAX = 1_000
+CYCLE_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+OwnerType = Literal["team", "person"]
+KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns an objective or KR: a team or a person."""
+
+    type: OwnerType
+    id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"type": self.type, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Owner:
+        kind = data.get("type")
+        if kind not in ("team", "person"):
+            raise InvalidInput("owner.type must be 'team' or 'person'", field="owner.type")
+        return cls(type=kind, id=str(data.get("id")))
+
+
+def check_name(value: str, field: str = "title") -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= NAME_MAX:
+        raise InvalidInput(f"{field} must be 1 to {NAME_MAX} characters", field=field)
+    return value
+
+
+def check_text(value: str | None, field: str, limit: int = TEXT_MAX) -> str | None:
+    if value is not None and len(value) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", field=field)
+    return value
+
+
+def check_reason(value: str | None) -> str | None:
+    return check_text(value, "reason", REASON_MAX)
+
+
+def check_finite(value: float, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{field} must be a finite number", field=field)
+    return float(value)
+
+
+def check_unit_interval(value: float | None, field: str) -> float | None:
+    if value is None:
+        return None
+    number = check_finite(value, field)
+    if not 0.0 <= number <= 1.0:
+        raise InvalidInput(f"{field} must be between 0 and 1", field=field)
+    return number
+
+
+def check_weight(value: float) -> float:
+    weight = check_finite(value, "weight")
+    if weight <= 0:
+        raise InvalidInput("weight must be greater than 0", field="weight")
+    return weight
+
+
+def check_aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{field} must carry a UTC offset", field=field)
+    return value
+
+
+def check_cycle_key(key: str) -> str:
+    if not isinstance(key, str) or not CYCLE_KEY_PATTERN.match(key):
+        raise InvalidInput("cycle key must be 1 to 32 characters of A-Za-z0-9._-", field="key")
+    return key
+
+
+def resolve_kind_range(
+    kind: str, start: float | None, target: float | None
+) -> tuple[float, float]:
+    """Start and target of a new KR of `kind`, with the contract's defaults and rules."""
+    if kind == "numeric":
+        if start is None or target is None:
+            raise InvalidInput("a numeric key result needs start and target", field="target")
+        return _distinct(check_finite(start, "start"), check_finite(target, "target"))
+    if kind == "percentage":
+        default_start, default_target = KIND_DEFAULTS[kind]
+        first = default_start if start is None else check_finite(start, "start")
+        last = default_target if target is None else check_finite(target, "target")
+        return _distinct(first, last)
+    if kind == "binary":
+        if (start not in (None, 0, 0.0)) or (target not in (None, 1, 1.0)):
+            raise InvalidInput("a binary key result runs from 0 to 1", field="target")
+        return KIND_DEFAULTS[kind]
+    raise InvalidInput("kind must be numeric, percentage or binary", field="kind")
+
+
+def _distinct(start: float, target: float) -> tuple[float, float]:
+    if start == target:
+        raise InvalidInput("start and target must differ", field="target")
+    return start, target

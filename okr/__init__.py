@@ -1,0 +1,1 @@
+"""Composition root of okr-ledger: settings, wiring and the `okr` command line."""

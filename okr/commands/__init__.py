@@ -1,0 +1,1 @@
+"""One module per `okr` sub-command; each exposes `register(app)`."""

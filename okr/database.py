@@ -1,0 +1,93 @@
+"""Where the event store lives: a PostgreSQL URL, or an embedded PostgreSQL server.
+
+Both end as one `postgresql://` URL; everything after that is one code path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+EMBEDDED_DATABASE = "okr"
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """Translate a `postgresql://` URL into the library's POSTGRES_* settings.
+
+    Works for TCP (`postgresql://u:p@host:5432/db`) and for Unix sockets
+    (`postgresql://u@/db?host=/run/postgresql`).
+    """
+    parts = urlparse(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a postgresql:// URL: {parts.scheme}://...")
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": unquote(host),
+        "POSTGRES_PORT": str(query.get("port", [parts.port or 5432])[0]),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+    return env
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL, naming another database."""
+    parts = urlparse(url)
+    return parts._replace(path=f"/{dbname}").geturl()
+
+
+def create_database(server_url: str, dbname: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return with_database(server_url, dbname)
+
+
+def drop_database(server_url: str, dbname: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A real PostgreSQL server from the `pgserver` wheel, running in `data_dir`.
+
+    It listens on a Unix socket only, in the data dir. `stop()` (or process exit) stops it
+    when this was the last process using it.
+    """
+
+    data_dir: Path
+    _server: Any = field(default=None, init=False, repr=False)
+
+    def start(self) -> str:
+        import pgserver  # type: ignore[attr-defined,unused-ignore]  # only the embedded default needs it
+
+        pgdata = (self.data_dir / "pgdata").resolve()
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        self._server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined,unused-ignore]
+        server_url: str = self._server.get_uri()
+        return create_database(server_url, EMBEDDED_DATABASE)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

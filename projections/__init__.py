@@ -1,0 +1,1 @@
+"""Read models of okr-ledger, each a projection of the event store into PostgreSQL."""

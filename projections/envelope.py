@@ -1,0 +1,72 @@
+"""The public event envelope (contract section 4), shared by the HTTP feed, SSE and Kafka."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.event_types import aggregate_type_of, event_type_of
+
+SOURCE = "urn:okr-ledger"
+EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://okr-ledger/events")
+_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+def event_id(aggregate_id: UUID | str, version: int) -> str:
+    """Unique per event and the same on every redelivery."""
+    return str(uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}/{version}"))
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready form of an event field."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def event_data(domain_event: Any) -> dict[str, Any]:
+    return {k: plain(v) for k, v in vars(domain_event).items() if k not in _METADATA}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: str
+    position: int
+    aggregate_type: str
+    aggregate_id: str
+    aggregate_version: int
+    actor: str
+    data: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def envelope_of(domain_event: Any, position: int) -> Envelope:
+    aggregate_id = str(domain_event.originator_id)
+    data = event_data(domain_event)
+    return Envelope(
+        id=event_id(aggregate_id, domain_event.originator_version),
+        type=event_type_of(domain_event),
+        source=SOURCE,
+        subject=aggregate_id,
+        time=domain_event.timestamp.isoformat(),
+        position=position,
+        aggregate_type=aggregate_type_of(domain_event),
+        aggregate_id=aggregate_id,
+        aggregate_version=domain_event.originator_version,
+        actor=str(data.get("actor", "")),
+        data=data,
+    )

@@ -1,0 +1,65 @@
+"""Shared fixtures: real PostgreSQL (given or embedded) and the application on it.
+
+`OKR_TEST_DATABASE_URL` names a server to use (a fresh database is created per test);
+without it an embedded PostgreSQL (`pgserver`) is started once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.application import OkrApplication
+from okr.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("OKR_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    embedded = EmbeddedPostgres(Path(tmp_path_factory.mktemp("embedded-pg")))
+    url = embedded.start()
+    yield url
+    embedded.stop()
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    name = f"okr_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(pg_server_url, name)
+    yield url
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def pg_env(database_url: str) -> dict[str, str]:
+    return eventsourcing_env(database_url)
+
+
+@pytest.fixture
+def pg_app(pg_env: dict[str, str]) -> Iterator[OkrApplication]:
+    app = OkrApplication(env=pg_env)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def memory_app() -> Iterator[OkrApplication]:
+    app = OkrApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    yield app
+    app.close()
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def any_app(request: pytest.FixtureRequest) -> OkrApplication:
+    """The same scenario against the in-memory store and real PostgreSQL."""
+    name = "memory_app" if request.param == "memory" else "pg_app"
+    app: OkrApplication = request.getfixturevalue(name)
+    return app

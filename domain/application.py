@@ -23,6 +23,8 @@ KR_COUNT_RANGE = (3, 5)
 class OkrApplication(ServiceBase):
     """Use cases of okr-ledger. Each loads, decides, saves and returns plain data."""
 
+    name = "OkrLedger"  # stored events live in table okrledger_events
+
     # -- organisation ---------------------------------------------------------------
     @command
     def create_team(self, *, name: str, parent_id: UUID | None, actor: str) -> CommandResult:

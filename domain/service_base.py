@@ -45,7 +45,6 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
 
 
 class ServiceBase(Application[UUID]):
-    name = "OkrLedger"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {KeyResult: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -41,6 +41,10 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # Cached aggregates are fast-forwarded from the store before use, so several
+        # processes writing the same aggregates stay correct (optimistic concurrency).
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     return env
 

@@ -1,0 +1,1 @@
+"""Benchmarks of okr-ledger, each against a baseline measured in the same run."""

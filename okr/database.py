@@ -6,6 +6,7 @@ Both end as one `postgresql://` URL; everything after that is one code path.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,16 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, init=False, repr=False)
 
     def start(self) -> str:
-        import pgserver  # type: ignore[attr-defined,unused-ignore]  # only the embedded default needs it
+        import pgserver  # only the embedded default needs it
 
         pgdata = (self.data_dir / "pgdata").resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", pgdata)
-        self._server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined,unused-ignore]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            self._server = pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
+                pgdata, cleanup_mode="stop"
+            )
         server_url: str = self._server.get_uri()
         return create_database(server_url, EMBEDDED_DATABASE)
 

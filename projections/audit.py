@@ -1,0 +1,101 @@
+"""The audit trail: one entry per event with field-level `{field: {from, to}}` changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from domain.event_types import aggregate_type_of, event_type_of
+from projections.base import ProjectionSpec, event_key, q
+from projections.envelope import plain
+from projections.feed import RecordedEvent
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS {s}.entries (
+        position bigint PRIMARY KEY, recorded_at timestamptz NOT NULL, actor text NOT NULL,
+        entity_type text NOT NULL, entity_id uuid NOT NULL, event_type text NOT NULL,
+        changes jsonb NOT NULL, reason text)""",
+    "CREATE INDEX IF NOT EXISTS entries_entity ON {s}.entries (entity_id, position)",
+    "CREATE INDEX IF NOT EXISTS entries_actor ON {s}.entries (actor, position)",
+    "CREATE INDEX IF NOT EXISTS entries_time ON {s}.entries (recorded_at, position)",
+    """CREATE TABLE IF NOT EXISTS {s}.entity_state (
+        entity_id uuid PRIMARY KEY, state jsonb NOT NULL)""",
+)
+
+Fields = Callable[[Any, dict[str, Any]], dict[str, Any]]
+
+
+def _given(*names: str) -> Fields:
+    """The named event attributes that are not None."""
+    return lambda e, _: {n: getattr(e, n) for n in names if getattr(e, n) is not None}
+
+
+def _created(*names: str, **constants: Any) -> Fields:
+    return lambda e, _: {**{n: getattr(e, n) for n in names}, **constants}
+
+
+def _key_result_added(e: Any, state: dict[str, Any]) -> dict[str, Any]:
+    return {"key_results": [*state.get("key_results", []), str(e.key_result_id)]}
+
+
+def _checked_in(e: Any, _: dict[str, Any]) -> dict[str, Any]:
+    return {"current": e.value, "confidence": e.confidence, "effective_at": e.effective_at}
+
+
+FIELDS: dict[str, Fields] = {
+    "Team.Created": _created("name", "parent_id"),
+    "Person.Created": _created("name", "email", "team_id"),
+    "Person.MovedTeam": _given("team_id"),
+    "Cycle.Created": _created("key", "starts_on", "ends_on", status="open"),
+    "Cycle.Closed": lambda e, _: {"status": "closed"},
+    "Objective.Created": lambda e, _: {
+        "cycle": e.cycle_key, "title": e.title, "description": e.description,
+        "owner": e.owner, "parent_id": e.parent_id, "status": "active",
+        "carried_from": e.carried_from,
+    },
+    "Objective.Edited": _given("title", "description"),
+    "Objective.Reassigned": lambda e, _: {"owner": e.owner},
+    "Objective.Realigned": lambda e, _: {"parent_id": e.parent_id},
+    "Objective.Archived": lambda e, _: {"status": "archived"},
+    "Objective.KeyResultAdded": _key_result_added,
+    "Objective.Closed": _given("score"),
+    "KeyResult.Created": _created(
+        "objective_id", "title", "kind", "start", "target", "unit", "weight", "owner"),
+    "KeyResult.Edited": _given("title", "target", "weight"),
+    "KeyResult.Reassigned": lambda e, _: {"owner": e.owner},
+    "KeyResult.CheckedIn": _checked_in,
+    "KeyResult.Graded": _given("score"),
+    "KeyResult.Closed": _given("score"),
+}
+
+
+def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
+    e = r.event
+    fields = FIELDS.get(event_key(e))
+    if fields is None:
+        return  # bookkeeping events (the cycle's plan) are not resource changes
+    row = cur.execute(q("SELECT state FROM {s}.entity_state WHERE entity_id = %s", s),
+                      (e.originator_id,)).fetchone()
+    before: dict[str, Any] = row[0] if row else {}
+    after = {k: plain(v) for k, v in fields(e, before).items()}
+    changes = {k: {"from": before.get(k), "to": v} for k, v in after.items()
+               if before.get(k) != v or row is None}
+    cur.execute(
+        q("INSERT INTO {s}.entries VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+          "ON CONFLICT DO NOTHING", s),
+        (r.position, e.timestamp, e.actor, aggregate_type_of(e), e.originator_id,
+         event_type_of(e), Jsonb(changes), getattr(e, "reason", None)),
+    )
+    cur.execute(
+        q("INSERT INTO {s}.entity_state VALUES (%s, %s) "
+          "ON CONFLICT (entity_id) DO UPDATE SET state = EXCLUDED.state", s),
+        (e.originator_id, Jsonb({**before, **after})),
+    )
+
+
+AUDIT = ProjectionSpec(
+    name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry)
+)

@@ -1,0 +1,71 @@
+"""Teams, people and cycles: the directory behind GET /v1/teams, /v1/people, /v1/cycles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from projections.base import ProjectionSpec, q
+from projections.feed import RecordedEvent
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS {s}.teams (
+        id uuid PRIMARY KEY, name text NOT NULL, parent_id uuid,
+        created_at timestamptz NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {s}.people (
+        id uuid PRIMARY KEY, name text NOT NULL, email text NOT NULL, team_id uuid,
+        created_at timestamptz NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS people_team ON {s}.people (team_id)",
+    """CREATE TABLE IF NOT EXISTS {s}.cycles (
+        key text PRIMARY KEY, id uuid NOT NULL, starts_on date NOT NULL, ends_on date NOT NULL,
+        status text NOT NULL, closed_at timestamptz)""",
+)
+
+Cur = psycopg.Cursor[Any]
+
+
+def team_created(cur: Cur, s: str, r: RecordedEvent) -> None:
+    e = r.event
+    cur.execute(q("INSERT INTO {s}.teams VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", s),
+                (e.originator_id, e.name, e.parent_id, e.timestamp))
+
+
+def person_created(cur: Cur, s: str, r: RecordedEvent) -> None:
+    e = r.event
+    cur.execute(
+        q("INSERT INTO {s}.people VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", s),
+        (e.originator_id, e.name, e.email, e.team_id, e.timestamp),
+    )
+
+
+def person_moved(cur: Cur, s: str, r: RecordedEvent) -> None:
+    cur.execute(q("UPDATE {s}.people SET team_id = %s WHERE id = %s", s),
+                (r.event.team_id, r.event.originator_id))
+
+
+def cycle_created(cur: Cur, s: str, r: RecordedEvent) -> None:
+    e = r.event
+    cur.execute(
+        q("INSERT INTO {s}.cycles VALUES (%s, %s, %s, %s, 'open', NULL) ON CONFLICT DO NOTHING",
+          s),
+        (e.key, e.originator_id, e.starts_on, e.ends_on),
+    )
+
+
+def cycle_closed(cur: Cur, s: str, r: RecordedEvent) -> None:
+    cur.execute(q("UPDATE {s}.cycles SET status = 'closed', closed_at = %s WHERE id = %s", s),
+                (r.event.timestamp, r.event.originator_id))
+
+
+DIRECTORY = ProjectionSpec(
+    name="directory",
+    ddl=DDL,
+    handlers={
+        "Team.Created": team_created,
+        "Person.Created": person_created,
+        "Person.MovedTeam": person_moved,
+        "Cycle.Created": cycle_created,
+        "Cycle.Closed": cycle_closed,
+    },
+)

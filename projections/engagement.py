@@ -1,0 +1,72 @@
+"""Engagement per team in a cycle: alignment coverage, check-in activity, stale and lagging KRs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from projections.reports import (
+    LAG_MARGIN,
+    STALE_AFTER,
+    check_in_stats,
+    cycle_state,
+    pace,
+)
+from projections.timetravel import Instant
+
+Conn = psycopg.Connection[Any]
+
+
+def _teams_and_people(conn: Conn) -> tuple[list[str], dict[str, str | None]]:
+    teams = [str(r[0]) for r in conn.execute(
+        b"SELECT id FROM okr_v_directory.teams ORDER BY name, id").fetchall()]
+    people = {str(r[0]): None if r[1] is None else str(r[1]) for r in conn.execute(
+        b"SELECT id, team_id FROM okr_v_directory.people").fetchall()}
+    return teams, people
+
+
+def _kr_created(conn: Conn, cycle: str) -> dict[str, datetime]:
+    rows = conn.execute(b"SELECT id, recorded_from FROM okr_v_alignment.kr_versions "
+                        b"WHERE cycle = %s AND version = 1", (cycle,)).fetchall()
+    return {str(r[0]): r[1] for r in rows}
+
+
+def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str, Any] | None:
+    row = conn.execute(b"SELECT starts_on, ends_on FROM okr_v_directory.cycles WHERE key = %s",
+                       (cycle,)).fetchone()
+    if row is None:
+        return None
+    now = now or datetime.now(tz=UTC)
+    expected = pace(row[0], row[1], now) - LAG_MARGIN
+    teams, people = _teams_and_people(conn)
+    objectives, krs = cycle_state(conn, cycle, Instant.of(now, None))
+    stats, created = check_in_stats(conn, cycle, now), _kr_created(conn, cycle)
+    by_team: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for objective in objectives.values():
+        owner = objective["owner"]
+        team = owner["id"] if owner["type"] == "team" else people.get(owner["id"])
+        if objective["status"] == "active" and team is not None:
+            by_team[team].append(objective)
+    items = []
+    for team in teams:
+        owned = by_team.get(team, [])
+        ids = {o_id for o_id in (str(o["id"]) for o in owned)}
+        team_krs = [kr for kr in krs.values() if kr["objective_id"] in ids]
+        lasts = [stats[kr["id"]]["last"] for kr in team_krs if kr["id"] in stats]
+        items.append({
+            "team_id": team, "objectives": len(owned),
+            "aligned_share": (sum(1 for o in owned if o["parent_id"] is not None) / len(owned)
+                              if owned else None),
+            "check_ins_14d": sum(int(stats[kr["id"]]["recent"]) for kr in team_krs
+                                 if kr["id"] in stats),
+            "last_check_in_at": max(lasts).isoformat() if lasts else None,
+            "stale_key_results": sum(
+                1 for kr in team_krs
+                if now - (stats[kr["id"]]["last"] if kr["id"] in stats
+                          else created.get(kr["id"], now)) > STALE_AFTER),
+            "lagging_key_results": sum(1 for kr in team_krs if kr["progress"] < expected),
+        })
+    return {"cycle": cycle, "as_of": now.isoformat(), "items": items}

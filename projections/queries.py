@@ -1,0 +1,26 @@
+"""Every read the API makes, in one place. Connections come from the caller's pool."""
+
+from __future__ import annotations
+
+from projections.engagement import engagement
+from projections.listing import audit, cycles, people, teams
+from projections.reports import changes, history, lineage
+from projections.runner import wait_for_position
+from projections.timetravel import check_ins, key_result_detail, objective_detail
+from projections.tree import alignment_tree
+
+__all__ = [
+    "alignment_tree",
+    "audit",
+    "changes",
+    "check_ins",
+    "cycles",
+    "engagement",
+    "history",
+    "key_result_detail",
+    "lineage",
+    "objective_detail",
+    "people",
+    "teams",
+    "wait_for_position",
+]

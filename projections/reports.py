@@ -1,0 +1,158 @@
+"""Derived reports: changes between two instants, quarter-over-quarter history, engagement."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from projections.timetravel import (
+    Instant,
+    cycle_key_results,
+    cycle_objectives,
+    objective_progress,
+    owner_of,
+)
+from projections.tree import cycle_exists
+
+Conn = psycopg.Connection[Any]
+HIT_SCORE = 0.7
+STALE_AFTER = timedelta(days=14)
+LAG_MARGIN = 0.2
+
+
+def cycle_state(conn: Conn, cycle: str, at: Instant) -> tuple[dict[str, Any], dict[str, Any]]:
+    krs = {kr["id"]: kr for kr in cycle_key_results(conn, cycle, at)}
+    by_objective: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kr in krs.values():
+        by_objective[kr["objective_id"]].append(kr)
+    objectives = {
+        str(row["id"]): {**row, "owner": owner_of(row), "progress":
+                         objective_progress(by_objective[str(row["id"])])}
+        for row in cycle_objectives(conn, cycle, at)
+    }
+    return objectives, krs
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    return [
+        {"id": key, "from": _plain(before[key][field]), "to": _plain(row[field])}
+        for key, row in after.items()
+        if key in before and before[key][field] != row[field]
+    ]
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if value is not None and not isinstance(value, str | int | float | dict) \
+        else value
+
+
+def changes(conn: Conn, cycle: str, since: datetime, until: datetime) -> dict[str, Any] | None:
+    if not cycle_exists(conn, cycle):
+        return None
+    objectives_a, krs_a = cycle_state(conn, cycle, Instant.of(since, None))
+    objectives_b, krs_b = cycle_state(conn, cycle, Instant.of(until, None))
+    added = [{"id": k, "type": "objective", "title": o["title"]}
+             for k, o in objectives_b.items() if k not in objectives_a]
+    added += [{"id": k, "type": "key_result", "title": kr["title"]}
+              for k, kr in krs_b.items() if k not in krs_a]
+    archived = [{"id": k, "title": o["title"]} for k, o in objectives_b.items()
+                if o["status"] == "archived"
+                and objectives_a.get(k, {}).get("status") != "archived"]
+    realigned = [{"id": d["id"], "from_parent": d["from"], "to_parent": d["to"]}
+                 for d in _diff(objectives_a, objectives_b, "parent_id")]
+    retargeted = _diff(krs_a, krs_b, "target")
+    reasons = _kr_reasons(conn, [d["id"] for d in retargeted], until)
+    retargeted = [{**d, "reason": reasons.get(d["id"])} for d in retargeted]
+    return {
+        "cycle": cycle, "since": since.isoformat(), "until": until.isoformat(),
+        "added": added, "archived": archived, "realigned": realigned,
+        "reassigned": _diff(objectives_a, objectives_b, "owner") + _diff(krs_a, krs_b, "owner"),
+        "retargeted": retargeted,
+        "progress": _diff(objectives_a, objectives_b, "progress")
+        + _diff(krs_a, krs_b, "progress"),
+    }
+
+
+def _kr_reasons(conn: Conn, ids: list[str], at: datetime) -> dict[str, str | None]:
+    """The reason recorded with each KR's revision visible at `at`."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        b"SELECT id, reason FROM okr_v_alignment.kr_versions WHERE id = ANY(%s::uuid[]) "
+        b"AND recorded_from <= %s AND recorded_to > %s", (ids, at, at)).fetchall()
+    return {str(row[0]): row[1] for row in rows}
+
+
+def _cycle_rows(conn: Conn, from_cycle: str | None, to_cycle: str | None) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(b"SELECT key, starts_on, ends_on, status FROM okr_v_directory.cycles "
+                           b"ORDER BY starts_on, key").fetchall()
+    starts = {row["key"]: row["starts_on"] for row in rows}
+    low = starts.get(from_cycle, date.min) if from_cycle else date.min
+    high = starts.get(to_cycle, date.max) if to_cycle else date.max
+    return [row for row in rows if low <= row["starts_on"] <= high]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def check_in_stats(conn: Conn, cycle: str, now: datetime) -> dict[str, dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            b"SELECT c.kr_id, count(*) AS total, max(c.recorded_at) AS last, "
+            b"count(*) FILTER (WHERE c.recorded_at > %(since)s) AS recent "
+            b"FROM okr_v_alignment.check_ins c JOIN okr_v_alignment.kr_versions k "
+            b"ON k.id = c.kr_id AND k.version = 1 WHERE k.cycle = %(cycle)s "
+            b"AND c.recorded_at <= %(now)s GROUP BY c.kr_id",
+            {"cycle": cycle, "since": now - STALE_AFTER, "now": now},
+        ).fetchall()
+    return {str(row["kr_id"]): row for row in rows}
+
+
+def _quarter(conn: Conn, cycle: str, owner: dict[str, str] | None) -> dict[str, Any]:
+    objectives, krs = cycle_state(conn, cycle, Instant.of(None, None))
+    chosen = {k: o for k, o in objectives.items()
+              if o["status"] == "active" and (owner is None or o["owner"] == owner)}
+    chosen_krs = [kr for kr in krs.values() if kr["objective_id"] in chosen]
+    graded = [kr["score"] for kr in chosen_krs if kr["score"] is not None]
+    stats = check_in_stats(conn, cycle, datetime.now(tz=UTC))
+    return {
+        "cycle": cycle, "objectives": len(chosen), "key_results": len(chosen_krs),
+        "avg_progress": _mean([o["progress"] for o in chosen.values()]),
+        "avg_score": _mean([o["score"] for o in chosen.values() if o["score"] is not None]),
+        "hit_rate": _mean([1.0 if s >= HIT_SCORE else 0.0 for s in graded]),
+        "check_ins": sum(int(stats[kr["id"]]["total"]) for kr in chosen_krs if kr["id"] in stats),
+        "carried_in": sum(1 for o in chosen.values() if o["carried_from"] is not None),
+    }
+
+
+def history(
+    conn: Conn, *, owner_type: str | None = None, owner_id: str | None = None,
+    from_cycle: str | None = None, to_cycle: str | None = None,
+) -> dict[str, Any]:
+    owner = {"type": owner_type, "id": str(owner_id)} if owner_type and owner_id else None
+    return {"items": [_quarter(conn, row["key"], owner)
+                      for row in _cycle_rows(conn, from_cycle, to_cycle)]}
+
+
+def lineage(conn: Conn, objective_id: str) -> list[str]:
+    """The chain of objectives an objective was carried over from, newest first."""
+    with conn.cursor() as cur:
+        rows = cur.execute(
+            b"WITH RECURSIVE chain(id, depth) AS (SELECT %s::uuid, 0 UNION ALL "
+            b"SELECT o.carried_from, chain.depth + 1 FROM chain "
+            b"JOIN okr_v_alignment.objective_versions o ON o.id = chain.id AND o.version = 1 "
+            b"WHERE o.carried_from IS NOT NULL AND chain.depth < 100) "
+            b"SELECT id FROM chain ORDER BY depth", (objective_id,)).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def pace(starts_on: date, ends_on: date, now: datetime) -> float:
+    start = datetime.combine(starts_on, time.min, tzinfo=UTC)
+    end = datetime.combine(ends_on, time.max, tzinfo=UTC)
+    return min(1.0, max(0.0, (now - start) / (end - start)))

@@ -1,0 +1,184 @@
+"""Runs projections: batches of events applied with their tracked position in one transaction.
+
+Exactly once: a batch's rows and the new position commit together, and the tracking row is
+locked (`FOR UPDATE`) for the batch, so two runners of the same projection never apply the
+same event twice. A handler error stops the runner loudly; the batch rolls back and a
+restart resumes from the last committed position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from projections.base import ProjectionSpec
+from projections.feed import EventFeed, NewEventSignal
+from projections.registry import select
+from projections.tracking import record_position
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 1000
+
+
+class RuntimeLike(Protocol):
+    pool: ConnectionPool[Any]
+
+    def feed(self) -> EventFeed: ...
+
+    def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal: ...
+
+
+def prepare(conn: psycopg.Connection[Any], specs: list[ProjectionSpec]) -> None:
+    """Create every projection's schema and tables and its tracking row, idempotently."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('okr_projection_ddl'))")
+        for spec in specs:
+            spec.create(conn)
+            conn.execute(
+                "INSERT INTO okr_tracking (name, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+                (spec.tracking_name,),
+            )
+
+
+def process_batch(
+    pool: ConnectionPool[Any], feed: EventFeed, spec: ProjectionSpec,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Apply the next batch after the tracked position; the number of events applied."""
+    with pool.connection() as conn:
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT position FROM okr_tracking WHERE name = %s FOR UPDATE",
+                (spec.tracking_name,),
+            ).fetchone()
+            position = int(row[0]) if row else 0
+            batch = feed.read(position, batch_size)
+            if not batch:
+                return 0
+            with conn.cursor() as cur:
+                for recorded in batch:
+                    spec.apply(cur, spec.schema, recorded)
+                record_position(cur, spec.tracking_name, batch[-1].position)
+        return len(batch)
+
+
+def catch_up(runtime: RuntimeLike, names: list[str] | None = None) -> int:
+    """Process everything recorded so far, synchronously; the number of events applied."""
+    specs = select(names)
+    with runtime.pool.connection() as conn:
+        prepare(conn, specs)
+    feed, total = runtime.feed(), 0
+    for spec in specs:
+        while applied := process_batch(runtime.pool, feed, spec):
+            total += applied
+    return total
+
+
+@dataclass
+class ProjectionWorker:
+    """One projection following the log in a thread until stopped or failed."""
+
+    spec: ProjectionSpec
+    runtime: RuntimeLike
+    poll_interval: float = 0.5
+    error: BaseException | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"projection-{self.spec.name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        feed, signal = self.runtime.feed(), self.runtime.new_event_signal(self.poll_interval)
+        try:
+            while not self._stop.is_set():
+                if process_batch(self.runtime.pool, feed, self.spec) == 0:
+                    signal.wait(self.poll_interval)
+        except BaseException as error:
+            self.error = error
+            log.exception("projection %s stopped on an error; it resumes from its last "
+                          "committed position when restarted", self.spec.name)
+        finally:
+            signal.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+@dataclass
+class RunningProjections:
+    workers: list[ProjectionWorker]
+    runtime: RuntimeLike
+
+    @property
+    def error(self) -> BaseException | None:
+        return next((w.error for w in self.workers if w.error is not None), None)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        for worker in self.workers:
+            worker.join(timeout)
+
+    def lag(self) -> dict[str, int]:
+        return projection_lag(self.runtime)
+
+
+def start_projections(
+    runtime: RuntimeLike, names: list[str] | None = None, poll_interval: float = 0.5
+) -> RunningProjections:
+    specs = select(names)
+    with runtime.pool.connection() as conn:
+        prepare(conn, specs)
+    workers = [ProjectionWorker(spec, runtime, poll_interval) for spec in specs]
+    for worker in workers:
+        worker.start()
+    return RunningProjections(workers, runtime)
+
+
+def projection_lag(runtime: RuntimeLike) -> dict[str, int]:
+    head = runtime.feed().head()
+    with runtime.pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT name, position FROM okr_tracking WHERE name LIKE 'projection:%'"
+        ).fetchall()
+    return {str(name).removeprefix("projection:"): max(0, head - int(pos)) for name, pos in rows}
+
+
+def wait_for_position(
+    pool: ConnectionPool[Any], position: int, timeout: float = 5.0, interval: float = 0.02
+) -> bool:
+    """Block until every projection has processed `position` (read-your-writes)."""
+    deadline = threading.Event()
+    timer = threading.Timer(timeout, deadline.set)
+    timer.start()
+    try:
+        while True:
+            with pool.connection() as conn:
+                row = conn.execute(
+                    "SELECT min(position) FROM okr_tracking WHERE name LIKE 'projection:%'"
+                ).fetchone()
+            if row and row[0] is not None and int(row[0]) >= position:
+                return True
+            if deadline.wait(interval):
+                return False
+    finally:
+        timer.cancel()

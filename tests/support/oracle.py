@@ -1,0 +1,85 @@
+"""The test oracle: fold the stored events up to T into the alignment tree, naively."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.application import OkrApplication
+from domain.progress import kr_progress, weighted_mean
+
+
+def stored_events(app: OkrApplication) -> list[Any]:
+    notifications = app.recorder.select_notifications(start=1, limit=10**7)
+    return [app.mapper.to_domain_event(n) for n in notifications]
+
+
+def fold(app: OkrApplication, cycle: str, t: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Objectives and KRs of `cycle` as known at `t` (check-ins kept as a list)."""
+    objectives: dict[str, dict[str, Any]] = {}
+    krs: dict[str, dict[str, Any]] = {}
+    for e in stored_events(app):
+        if e.timestamp > t:
+            continue
+        kind, oid = type(e).__qualname__, str(e.originator_id)
+        if kind == "Objective.Created" and e.cycle_key == cycle:
+            objectives[oid] = {"id": oid, "title": e.title, "owner": e.owner,
+                               "parent": None if e.parent_id is None else str(e.parent_id),
+                               "active": True}
+        elif kind.startswith("Objective.") and oid in objectives:
+            o = objectives[oid]
+            if kind == "Objective.Edited" and e.title is not None:
+                o["title"] = e.title
+            elif kind == "Objective.Reassigned":
+                o["owner"] = e.owner
+            elif kind == "Objective.Realigned":
+                o["parent"] = None if e.parent_id is None else str(e.parent_id)
+            elif kind == "Objective.Archived":
+                o["active"] = False
+        elif kind == "KeyResult.Created" and e.cycle_key == cycle:
+            krs[oid] = {"id": oid, "objective": str(e.objective_id), "title": e.title,
+                        "start": e.start, "target": e.target, "weight": e.weight,
+                        "check_ins": []}
+        elif kind.startswith("KeyResult.") and oid in krs:
+            k = krs[oid]
+            if kind == "KeyResult.Edited":
+                for field in ("title", "target", "weight"):
+                    if getattr(e, field) is not None:
+                        k[field] = getattr(e, field)
+            elif kind == "KeyResult.CheckedIn":
+                k["check_ins"].append((e.effective_at, e.timestamp, e.value))
+    return objectives, krs
+
+
+def current_value(kr: dict[str, Any], v: datetime) -> float | None:
+    applicable = [c for c in kr["check_ins"] if c[0] <= v]
+    return max(applicable, key=lambda c: (c[0], c[1]))[2] if applicable else None
+
+
+def oracle_tree(app: OkrApplication, cycle: str, t: datetime, v: datetime) -> list[Any]:
+    objectives, krs = fold(app, cycle, t)
+    nodes: dict[str, dict[str, Any]] = {}
+    for o in objectives.values():
+        if not o["active"]:
+            continue
+        mine = sorted((k for k in krs.values() if k["objective"] == o["id"]),
+                      key=lambda k: (k["title"], k["id"]))
+        shown = []
+        for k in mine:
+            current = current_value(k, v)
+            shown.append({"id": k["id"], "title": k["title"], "current": current,
+                          "target": k["target"],
+                          "progress": kr_progress(k["start"], k["target"], current),
+                          "weight": k["weight"]})
+        nodes[o["id"]] = {
+            "id": o["id"], "title": o["title"], "owner": o["owner"], "parent": o["parent"],
+            "progress": weighted_mean((k["progress"], k["weight"]) for k in shown),
+            "key_results": [{x: k[x] for x in ("id", "title", "current", "target", "progress")}
+                            for k in shown],
+            "children": [],
+        }
+    roots = []
+    for node in sorted(nodes.values(), key=lambda n: (n["title"], n["id"])):
+        parent = nodes.get(node.pop("parent") or "")
+        (parent["children"] if parent else roots).append(node)
+    return roots

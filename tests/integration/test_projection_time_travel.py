@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -55,17 +56,16 @@ def play(rt: Runtime, cycle: str, steps: list[Any], start: datetime) -> list[dat
     for number, (kind, *args) in enumerate(steps, start=1):
         now = start + timedelta(hours=number)
         times.append(now)
-        with clock.clock_installed(lambda now=now: now):
-            try:
-                apply_step(app, kind, args, cycle, owner, objectives, krs, now)
-            except DomainError:
-                pass
+        with clock.clock_installed(lambda now=now: now), contextlib.suppress(DomainError):
+            apply_step(app, kind, args, cycle, owner, objectives, krs, now)
     return times
 
 
 def apply_step(app: Any, kind: str, args: list[Any], cycle: str, owner: dict[str, str],
                objectives: list[UUID], krs: list[UUID], now: datetime) -> None:
-    pick = (lambda items, i: items[i % len(items)])
+    def pick(items: list[UUID], i: int) -> UUID:
+        return items[i % len(items)]
+
     if kind == "objective":
         parent = pick(objectives, args[0]) if objectives and args[1] else None
         objectives.append(UUID(app.create_objective(
@@ -102,8 +102,10 @@ SETUP = [("objective", 0, False), ("objective", 0, True), ("objective", 1, True)
          ("kr", 0, 10.0), ("kr", 1, -20.0), ("kr", 2, 50.0), ("kr", 0, 100.0)]
 
 
-@given(steps=st.lists(step, min_size=5, max_size=30).map(lambda s: SETUP + s), picks=st.tuples(st.integers(0, 40),
-                                                                       st.integers(0, 40)))
+@given(
+    steps=st.lists(step, min_size=5, max_size=30).map(lambda s: SETUP + s),
+    picks=st.tuples(st.integers(0, 40), st.integers(0, 40)),
+)
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_tree_as_of_any_instant_equals_the_fold_of_events_up_to_it(

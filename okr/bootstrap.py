@@ -57,8 +57,10 @@ def start_runtime(settings: Settings | None = None, *, pool_size: int = 8) -> Ru
     url, embedded = resolve_database_url(settings)
     try:
         app = OkrApplication(env=eventsourcing_env(url))
+        # Autocommit: reads hold no transaction; writes use explicit `conn.transaction()`.
         pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=True, name="okr-views"
+            url, min_size=1, max_size=pool_size, open=True, name="okr-views",
+            kwargs={"autocommit": True},
         )
         with pool.connection() as conn:
             ensure_tracking_table(conn)

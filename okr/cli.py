@@ -20,3 +20,13 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def _register_commands() -> None:
+    from okr.commands import project, rebuild
+
+    for module in (project, rebuild):
+        module.register(app)
+
+
+_register_commands()

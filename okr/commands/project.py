@@ -1,0 +1,41 @@
+"""`okr project`: run the projections alone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from okr.bootstrap import start_runtime
+from okr.commands.lifecycle import stop_on_signals
+from projections.runner import start_projections
+
+log = logging.getLogger(__name__)
+
+
+def project(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Projection names (default: all).")
+    ] = None,
+) -> None:
+    """Run the projections until SIGTERM or Ctrl-C; resumes from tracked positions."""
+    runtime = start_runtime()
+    try:
+        running = start_projections(runtime, only or None)
+        log.info("projections running: %s", ", ".join(w.spec.name for w in running.workers))
+        with stop_on_signals() as stop:
+            while not stop.wait(1.0):
+                if running.error is not None:
+                    break
+        running.stop()
+        running.join(timeout=30)
+        if running.error is not None:
+            log.error("a projection failed: %r", running.error)
+            raise typer.Exit(code=1)
+    finally:
+        runtime.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(project)

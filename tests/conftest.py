@@ -7,6 +7,8 @@ without it an embedded PostgreSQL (`pgserver`) is started once per test session.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +20,18 @@ from okr.database import EmbeddedPostgres, create_database, drop_database, event
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     given = os.environ.get("OKR_TEST_DATABASE_URL")
     if given:
         yield given
         return
-    embedded = EmbeddedPostgres(Path(tmp_path_factory.mktemp("embedded-pg")))
+    # Not under pytest's basetemp: concurrent pytest sessions prune each other's basetemps.
+    folder = Path(tempfile.mkdtemp(prefix="okr-test-pg-"))
+    embedded = EmbeddedPostgres(folder)
     url = embedded.start()
     yield url
     embedded.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 from uuid import UUID
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import clock
 from domain.errors import DomainError
-from okr.bootstrap import Runtime, start_runtime
-from okr.settings import Settings
+from okr.bootstrap import Runtime
 from projections.runner import catch_up
 from projections.tree import alignment_tree
 from tests.support.oracle import oracle_tree
@@ -35,13 +32,6 @@ step = st.one_of(
     st.tuples(st.just("archive"), st.integers(0, 9)),
     st.tuples(st.just("retitle"), st.integers(0, 9), st.sampled_from(["A", "B", "C"])),
 )
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    rt = start_runtime(Settings(database_url=database_url))
-    yield rt
-    rt.close()
 
 
 def play(rt: Runtime, cycle: str, steps: list[Any], start: datetime) -> list[datetime]:

@@ -28,21 +28,23 @@ class Org:
         return self.app.recorder.max_notification_id() or 0
 
 
-def build_org(app: OkrApplication) -> Org:
+def build_org(app: OkrApplication, suffix: str = "") -> Org:
+    """A team, a person, two cycles (keys end with `suffix`), three objectives, one KR."""
+    q4, q1 = f"2026-Q4{suffix}", f"2027-Q1{suffix}"
     team = UUID(app.create_team(name="Eng", parent_id=None, actor="admin").id)
     person = UUID(app.register_person(name="Ann", email="ann@ex.io", team_id=team,
                                       actor="admin").id)
-    app.create_cycle(key="2026-Q4", starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31),
+    app.create_cycle(key=q4, starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31),
                      actor="admin")
-    app.create_cycle(key="2027-Q1", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31),
+    app.create_cycle(key=q1, starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31),
                      actor="admin")
     owner = {"type": "team", "id": str(team)}
-    objective = UUID(app.create_objective(cycle="2026-Q4", title="Grow", description=None,
+    objective = UUID(app.create_objective(cycle=q4, title="Grow", description=None,
                                           owner=owner, parent_id=None, actor="admin").id)
-    child = UUID(app.create_objective(cycle="2026-Q4", title="Sub", description=None,
+    child = UUID(app.create_objective(cycle=q4, title="Sub", description=None,
                                       owner=owner, parent_id=objective, actor="admin").id)
-    other = UUID(app.create_objective(cycle="2027-Q1", title="Next", description=None,
+    other = UUID(app.create_objective(cycle=q1, title="Next", description=None,
                                       owner=owner, parent_id=None, actor="admin").id)
     kr = UUID(app.add_key_result(objective, title="Revenue", kind="numeric", start=0,
                                  target=100, actor="admin").id)
-    return Org(app, team, person, "2026-Q4", "2027-Q1", objective, child, other, kr)
+    return Org(app, team, person, q4, q1, objective, child, other, kr)

@@ -60,7 +60,7 @@ def process_batch(
             batch = feed.read(position, batch_size)
             if not batch:
                 return 0
-            with conn.cursor() as cur:
+            with conn.pipeline(), conn.cursor() as cur:
                 for recorded in batch:
                     spec.apply(cur, spec.schema, recorded)
                 record_position(cur, spec.tracking_name, batch[-1].position)

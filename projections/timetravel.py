@@ -76,20 +76,25 @@ def objective_progress(krs: list[dict[str, Any]]) -> float:
     return weighted_mean((kr["progress"], kr["weight"]) for kr in krs)
 
 
-def _krs(conn: psycopg.Connection[Any], where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+# A KR's version as of T counts its check-ins too, which add no revision rows.
+VERSION_AS_OF = f"""GREATEST(k.version, (SELECT max(version) FROM {S}.check_ins x
+                   WHERE x.kr_id = k.id AND x.recorded_at <= %(t)s))"""
+
+
+def _krs(conn: Conn, where: str, params: dict[str, Any], *, exact_version: bool = True) -> Rows:
+    version = VERSION_AS_OF if exact_version else "k.version"
     statement = f"""
-        SELECT {KR_FIELDS}, ci.value, ci.confidence,
-               GREATEST(k.version, (SELECT max(version) FROM {S}.check_ins x
-                                    WHERE x.kr_id = k.id AND x.recorded_at <= %(t)s)) AS v2
+        SELECT {KR_FIELDS}, ci.value, ci.confidence, {version} AS version_as_of
         FROM {S}.kr_versions k {APPLICABLE_CHECK_IN}
         WHERE {where} AND k.{VISIBLE} ORDER BY k.title, k.id"""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(statement.encode(), params).fetchall()
-    return [kr_view({**row, "version": row["v2"]}) for row in rows]
+    return [kr_view({**row, "version": row["version_as_of"]}) for row in rows]
 
 
 def cycle_key_results(conn: Conn, cycle: str, at: Instant) -> Rows:
-    return _krs(conn, "k.cycle = %(cycle)s", at.params(cycle=cycle))
+    """All KRs of a cycle as of T, valid at V (versions are revision versions)."""
+    return _krs(conn, "k.cycle = %(cycle)s", at.params(cycle=cycle), exact_version=False)
 
 
 def cycle_objectives(conn: Conn, cycle: str, at: Instant) -> Rows:

@@ -1,0 +1,86 @@
+"""Metrics of the store and projections: as-of versus replay, rebuild versus plain reads."""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from bench.harness import Context, Result, bound_result, metric, p, ratio_result
+from bench.replay import replay_tree
+from projections.rebuild import rebuild
+from projections.tree import alignment_tree
+
+SAMPLES = 30
+
+
+def _instants(ctx: Context, count: int) -> list[datetime]:
+    with ctx.runtime.pool.connection() as conn:
+        row = conn.execute("SELECT min(recorded_from), max(recorded_from) "
+                           "FROM okr_v_alignment.objective_versions").fetchone()
+    assert row is not None and row[0] is not None
+    low, high = row
+    rng = random.Random(11)
+    return [low + (high - low) * rng.random() + timedelta(seconds=1) for _ in range(count)]
+
+
+def _cycle_at(ctx: Context, instant: datetime) -> str:
+    with ctx.runtime.pool.connection() as conn:
+        row = conn.execute("SELECT key FROM okr_v_directory.cycles WHERE starts_on <= %s "
+                           "ORDER BY starts_on DESC LIMIT 1", (instant.date(),)).fetchone()
+    return str(row[0]) if row else ctx.cycles[0]
+
+
+def _timed(function: Any, *args: Any, **kwargs: Any) -> float:
+    began = time.perf_counter()
+    function(*args, **kwargs)
+    return (time.perf_counter() - began) * 1000
+
+
+@metric("asof_vs_replay")
+def asof_vs_replay(ctx: Context) -> Result:
+    instants = _instants(ctx, 8)
+    cycles = [_cycle_at(ctx, t) for t in instants]
+    with ctx.runtime.pool.connection() as conn:
+        projected = [_timed(alignment_tree, conn, c, as_of=t)
+                     for _ in range(4) for c, t in zip(cycles, instants, strict=True)]
+    replayed = [_timed(replay_tree, ctx.runtime.app, c, t)
+                for c, t in zip(cycles[:3], instants[:3], strict=True)]
+    speedup = p(replayed, 0.95) / p(projected, 0.95)
+    return Result(p(projected, 0.95), p(replayed, 0.95), "speed-up >= 100", "ms (p95)",
+                  speedup, speedup >= 100, "baseline: fold every stored event up to T")
+
+
+def _read_all(ctx: Context) -> int:
+    feed, position, count = ctx.runtime.feed(), 0, 0
+    while batch := feed.read(position, 5000):
+        position, count = batch[-1].position, count + len(batch)
+    return count
+
+
+@metric("rebuild_vs_read")
+def rebuild_vs_read(ctx: Context) -> Result:
+    began = time.perf_counter()
+    events = _read_all(ctx)
+    read_rate = events / (time.perf_counter() - began)
+    began = time.perf_counter()
+    rebuild(ctx.runtime)
+    rebuild_rate = events / (time.perf_counter() - began)
+    return ratio_result(rebuild_rate, read_rate, at_least=0.3, unit="events/s",
+                        note="baseline: read and decode the same events, no projecting")
+
+
+@metric("rebuild_peak_rss_mb")
+def rebuild_peak_rss_mb(ctx: Context) -> Result:
+    env = {**os.environ, "OKR_DATABASE_URL": ctx.database_url}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "okr.cli", "rebuild"], env=env, check=True,
+                   capture_output=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    note = "" if peak_kb > before else "peak not above an earlier child's; upper bound"
+    return bound_result(peak_kb / 1024, at_most=512, unit="MB", note=note)

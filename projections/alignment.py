@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from projections.base import ProjectionSpec, q
+from projections.base import Handler, ProjectionSpec, event_key, q
 from projections.feed import RecordedEvent
 
 Cur = psycopg.Cursor[Any]
@@ -59,7 +59,8 @@ DDL = (
         recorded_at timestamptz NOT NULL, actor text NOT NULL, PRIMARY KEY (kr_id, version))""",
     """CREATE INDEX IF NOT EXISTS check_ins_valid_time
         ON {s}.check_ins (kr_id, effective_at DESC, recorded_at DESC)""",
-    "CREATE INDEX IF NOT EXISTS check_ins_recorded ON {s}.check_ins (kr_id, recorded_at)",
+    """CREATE INDEX IF NOT EXISTS check_ins_recorded_version
+        ON {s}.check_ins (kr_id, recorded_at, version)""",
 )
 
 
@@ -162,19 +163,33 @@ def kr_closed(cur: Cur, s: str, r: RecordedEvent) -> None:
     _revise(cur, s, "kr_versions", KR_COLUMNS, r, score=r.event.score, closed=True)
 
 
+def _check_in_row(e: Any) -> tuple[Any, ...]:
+    return (e.originator_id, e.originator_version, e.value, e.confidence, e.note,
+            e.effective_at, e.timestamp, e.actor)
+
+
 def kr_checked_in(cur: Cur, s: str, r: RecordedEvent) -> None:
-    e = r.event
-    cur.execute(
-        q("INSERT INTO {s}.check_ins VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", s),
-        (e.originator_id, e.originator_version, e.value, e.confidence, e.note, e.effective_at,
-         e.timestamp, e.actor),
-    )
+    cur.execute(q("INSERT INTO {s}.check_ins VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", s),
+                _check_in_row(r.event))
 
 
-ALIGNMENT = ProjectionSpec(
-    name="alignment",
-    ddl=DDL,
-    handlers={
+def apply_batch(cur: Cur, s: str, batch: list[RecordedEvent]) -> None:
+    """Revisions in order, one statement each; check-ins, the bulk, in one COPY."""
+    check_ins = []
+    with cur.connection.pipeline():
+        for recorded in batch:
+            key = event_key(recorded.event)
+            if key == "KeyResult.CheckedIn":
+                check_ins.append(_check_in_row(recorded.event))
+            elif key in HANDLERS:
+                HANDLERS[key](cur, s, recorded)
+    if check_ins:
+        with cur.copy(q("COPY {s}.check_ins FROM STDIN", s)) as copy:
+            for row in check_ins:
+                copy.write_row(row)
+
+
+HANDLERS: dict[str, Handler] = {
         "Objective.Created": objective_created,
         "Objective.Edited": objective_edited,
         "Objective.Reassigned": objective_reassigned,
@@ -188,5 +203,7 @@ ALIGNMENT = ProjectionSpec(
         "KeyResult.Graded": kr_graded,
         "KeyResult.Closed": kr_closed,
         "KeyResult.CheckedIn": kr_checked_in,
-    },
+}
+ALIGNMENT = ProjectionSpec(
+    name="alignment", ddl=DDL, handlers=HANDLERS, batch_handler=apply_batch
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -72,30 +73,43 @@ FIELDS: dict[str, Fields] = {
 }
 
 
-def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
+def _entry(r: RecordedEvent, states: dict[UUID, dict[str, Any]]) -> tuple[Any, ...] | None:
+    """The audit row of one event, updating the entity's known state in `states`."""
     e = r.event
     fields = FIELDS.get(event_key(e))
     if fields is None:
-        return  # bookkeeping events (the cycle's plan) are not resource changes
-    row = cur.execute(q("SELECT state FROM {s}.entity_state WHERE entity_id = %s", s),
-                      (e.originator_id,)).fetchone()
-    before: dict[str, Any] = row[0] if row else {}
-    after = {k: plain(v) for k, v in fields(e, before).items()}
-    changes = {k: {"from": before.get(k), "to": v} for k, v in after.items()
-               if before.get(k) != v or row is None}
-    cur.execute(
-        q("INSERT INTO {s}.entries VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-          "ON CONFLICT DO NOTHING", s),
-        (r.position, e.timestamp, e.actor, aggregate_type_of(e), e.originator_id,
-         event_type_of(e), Jsonb(changes), getattr(e, "reason", None)),
-    )
-    cur.execute(
-        q("INSERT INTO {s}.entity_state VALUES (%s, %s) "
-          "ON CONFLICT (entity_id) DO UPDATE SET state = EXCLUDED.state", s),
-        (e.originator_id, Jsonb({**before, **after})),
-    )
+        return None  # bookkeeping events (the cycle's plan) are not resource changes
+    before = states.get(e.originator_id)
+    known = before or {}
+    after = {k: plain(v) for k, v in fields(e, known).items()}
+    changes = {k: {"from": known.get(k), "to": v} for k, v in after.items()
+               if before is None or known.get(k) != v}
+    states[e.originator_id] = {**known, **after}
+    return (r.position, e.timestamp, e.actor, aggregate_type_of(e), e.originator_id,
+            event_type_of(e), Jsonb(changes), getattr(e, "reason", None))
+
+
+def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent]) -> None:
+    """Read the batch's entities' states once, COPY the entries, write the states back."""
+    ids = list({r.event.originator_id for r in batch})
+    rows = cur.execute(q("SELECT entity_id, state FROM {s}.entity_state "
+                         "WHERE entity_id = ANY(%s)", s), (ids,)).fetchall()
+    states: dict[UUID, dict[str, Any]] = {row[0]: row[1] for row in rows}
+    entries = [entry for r in batch if (entry := _entry(r, states)) is not None]
+    with cur.copy(q("COPY {s}.entries FROM STDIN", s)) as copy:
+        for entry in entries:
+            copy.write_row(entry)
+    changed = [(k, Jsonb(v)) for k, v in states.items()]
+    cur.executemany(q("INSERT INTO {s}.entity_state VALUES (%s, %s) "
+                      "ON CONFLICT (entity_id) DO UPDATE SET state = EXCLUDED.state", s),
+                    changed)
+
+
+def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
+    record_entries(cur, s, [r])
 
 
 AUDIT = ProjectionSpec(
-    name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry)
+    name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry),
+    batch_handler=record_entries,
 )

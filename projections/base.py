@@ -12,6 +12,7 @@ from psycopg import sql
 from projections.feed import RecordedEvent
 
 Handler = Callable[[psycopg.Cursor[Any], str, RecordedEvent], None]
+BatchHandler = Callable[[psycopg.Cursor[Any], str, list[RecordedEvent]], None]
 
 
 def event_key(event: Any) -> str:
@@ -26,6 +27,7 @@ class ProjectionSpec:
     name: str
     ddl: tuple[str, ...]
     handlers: dict[str, Handler] = field(default_factory=dict)
+    batch_handler: BatchHandler | None = None
 
     @property
     def schema(self) -> str:
@@ -45,6 +47,16 @@ class ProjectionSpec:
         handler = self.handlers.get(event_key(recorded.event))
         if handler is not None:
             handler(cur, schema, recorded)
+
+    def apply_batch(
+        self, cur: psycopg.Cursor[Any], schema: str, batch: list[RecordedEvent]
+    ) -> None:
+        """Apply events in order; projections may supply a faster set-based handler."""
+        if self.batch_handler is not None:
+            self.batch_handler(cur, schema, batch)
+            return
+        for recorded in batch:
+            self.apply(cur, schema, recorded)
 
 
 def q(statement: str, schema: str) -> bytes:

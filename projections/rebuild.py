@@ -28,8 +28,7 @@ def _apply_batches(
 ) -> int:
     while batch := feed.read(position, REBUILD_BATCH):
         with conn.transaction(), conn.cursor() as cur:
-            for recorded in batch:
-                spec.apply(cur, schema, recorded)
+            spec.apply_batch(cur, schema, batch)
         position = batch[-1].position
         on_progress(spec.name, position, max(head, position))
     return position

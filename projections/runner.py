@@ -60,9 +60,8 @@ def process_batch(
             batch = feed.read(position, batch_size)
             if not batch:
                 return 0
-            with conn.pipeline(), conn.cursor() as cur:
-                for recorded in batch:
-                    spec.apply(cur, spec.schema, recorded)
+            with conn.cursor() as cur:
+                spec.apply_batch(cur, spec.schema, batch)
                 record_position(cur, spec.tracking_name, batch[-1].position)
         return len(batch)
 

@@ -76,9 +76,11 @@ def objective_progress(krs: list[dict[str, Any]]) -> float:
     return weighted_mean((kr["progress"], kr["weight"]) for kr in krs)
 
 
-# A KR's version as of T counts its check-ins too, which add no revision rows.
-VERSION_AS_OF = f"""GREATEST(k.version, (SELECT max(version) FROM {S}.check_ins x
-                   WHERE x.kr_id = k.id AND x.recorded_at <= %(t)s))"""
+# A KR's version as of T counts its check-ins too, which add no revision rows. The last
+# check-in recorded by T is one probe of (kr_id, recorded_at, version), whatever the history.
+VERSION_AS_OF = f"""GREATEST(k.version, (SELECT x.version FROM {S}.check_ins x
+                   WHERE x.kr_id = k.id AND x.recorded_at <= %(t)s
+                   ORDER BY x.recorded_at DESC, x.version DESC LIMIT 1))"""
 
 
 def _krs(conn: Conn, where: str, params: dict[str, Any], *, exact_version: bool = True) -> Rows:

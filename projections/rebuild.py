@@ -1,8 +1,9 @@
 """Rebuild read models from the event store into fresh tables, swapped in when caught up.
 
-Readers keep seeing the old tables until one short transaction, holding the projection's
-tracking row, catches up the last events, drops the old schema, renames the new one into
-place and sets the tracked position.
+One pass over the log feeds every projection being rebuilt, each into a shadow schema.
+Readers keep seeing the old tables until one short transaction, holding the projections'
+tracking rows, applies the last events recorded meanwhile, drops the old schemas, renames
+the shadows into place and sets the tracked positions.
 """
 
 from __future__ import annotations
@@ -22,42 +23,51 @@ Progress = Callable[[str, int, int], None]
 REBUILD_BATCH = 5000
 
 
+def _shadow(spec: ProjectionSpec) -> str:
+    return f"{spec.schema}_rebuild"
+
+
 def _apply_batches(
-    conn: psycopg.Connection[Any], feed: EventFeed, spec: ProjectionSpec, schema: str,
-    position: int, on_progress: Progress, head: int,
+    conn: psycopg.Connection[Any], feed: EventFeed, specs: list[ProjectionSpec],
+    position: int, on_progress: Progress,
 ) -> int:
+    head = feed.head()
     while batch := feed.read(position, REBUILD_BATCH):
         with conn.transaction(), conn.cursor() as cur:
-            spec.apply_batch(cur, schema, batch)
+            for spec in specs:
+                spec.apply_batch(cur, _shadow(spec), batch)
         position = batch[-1].position
-        on_progress(spec.name, position, max(head, position))
+        for spec in specs:
+            on_progress(spec.name, position, max(head, position))
     return position
 
 
-def rebuild_one(runtime: RuntimeLike, spec: ProjectionSpec, on_progress: Progress) -> int:
-    """Rebuild `spec`; the position it is rebuilt to."""
-    feed, shadow = runtime.feed(), f"{spec.schema}_rebuild"
-    with runtime.pool.connection() as conn:
-        prepare(conn, [spec])
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow)))
-        with conn.transaction():
-            spec.create(conn, shadow)
-        position = _apply_batches(conn, feed, spec, shadow, 0, on_progress, feed.head())
-        with conn.transaction():
-            conn.execute("SELECT position FROM okr_tracking WHERE name = %s FOR UPDATE",
-                         (spec.tracking_name,))
-            position = _apply_batches(conn, feed, spec, shadow, position, on_progress,
-                                      feed.head())
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(spec.schema)))
-            conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                sql.Identifier(shadow), sql.Identifier(spec.schema)))
-            conn.execute("UPDATE okr_tracking SET position = %s, updated_at = now() "
-                         "WHERE name = %s", (position, spec.tracking_name))
-    return position
+def _swap(conn: psycopg.Connection[Any], spec: ProjectionSpec, position: int) -> None:
+    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(spec.schema)))
+    conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+        sql.Identifier(_shadow(spec)), sql.Identifier(spec.schema)))
+    conn.execute("UPDATE okr_tracking SET position = %s, updated_at = now() WHERE name = %s",
+                 (position, spec.tracking_name))
 
 
 def rebuild(
     runtime: RuntimeLike, names: list[str] | None = None,
     on_progress: Progress = lambda name, done, total: None,
 ) -> dict[str, int]:
-    return {spec.name: rebuild_one(runtime, spec, on_progress) for spec in select(names)}
+    """Rebuild the named projections (default: all); the position each is rebuilt to."""
+    specs, feed = select(names), runtime.feed()
+    with runtime.pool.connection() as conn:
+        prepare(conn, specs)
+        for spec in specs:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(_shadow(spec))))
+            with conn.transaction():
+                spec.create(conn, _shadow(spec))
+        position = _apply_batches(conn, feed, specs, 0, on_progress)
+        with conn.transaction():
+            conn.execute("SELECT position FROM okr_tracking WHERE name = ANY(%s) FOR UPDATE",
+                         ([s.tracking_name for s in specs],))
+            position = _apply_batches(conn, feed, specs, position, on_progress)
+            for spec in specs:
+                _swap(conn, spec, position)
+    return {spec.name: position for spec in specs}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -22,13 +23,21 @@ def snake(name: str) -> str:
 
 def event_type_of(event: Any) -> str:
     """The contract's `type` of a domain event object or class."""
-    cls = event if isinstance(event, type) else type(event)
+    return _event_type(event if isinstance(event, type) else type(event))
+
+
+@functools.cache
+def _event_type(cls: type) -> str:
     aggregate, _, name = cls.__qualname__.rpartition(".")
     version = getattr(cls, "class_version", 1)
     return f"okr.{AGGREGATE_NAMES.get(aggregate, snake(aggregate))}.{snake(name)}.v{version}"
 
 
 def aggregate_type_of(event: Any) -> str:
-    cls = event if isinstance(event, type) else type(event)
+    return _aggregate_type(event if isinstance(event, type) else type(event))
+
+
+@functools.cache
+def _aggregate_type(cls: type) -> str:
     aggregate = cls.__qualname__.rpartition(".")[0]
     return AGGREGATE_NAMES.get(aggregate, snake(aggregate))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -26,7 +27,13 @@ DDL = (
         entity_id uuid PRIMARY KEY, state jsonb NOT NULL)""",
 )
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 Fields = Callable[[Any, dict[str, Any]], dict[str, Any]]
+# A check-in is news even when it repeats the last value: its entry always shows `current`.
+ALWAYS_SHOWN = frozenset({"current"})
 
 
 def _given(*names: str) -> Fields:
@@ -83,10 +90,10 @@ def _entry(r: RecordedEvent, states: dict[UUID, dict[str, Any]]) -> tuple[Any, .
     known = before or {}
     after = {k: plain(v) for k, v in fields(e, known).items()}
     changes = {k: {"from": known.get(k), "to": v} for k, v in after.items()
-               if before is None or known.get(k) != v}
+               if before is None or known.get(k) != v or k in ALWAYS_SHOWN}
     states[e.originator_id] = {**known, **after}
     return (r.position, e.timestamp, e.actor, aggregate_type_of(e), e.originator_id,
-            event_type_of(e), Jsonb(changes), getattr(e, "reason", None))
+            event_type_of(e), Jsonb(changes, dumps=_dumps), getattr(e, "reason", None))
 
 
 def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent]) -> None:
@@ -99,7 +106,7 @@ def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent])
     with cur.copy(q("COPY {s}.entries FROM STDIN", s)) as copy:
         for entry in entries:
             copy.write_row(entry)
-    changed = [(k, Jsonb(v)) for k, v in states.items()]
+    changed = [(k, Jsonb(v, dumps=_dumps)) for k, v in states.items()]
     cur.executemany(q("INSERT INTO {s}.entity_state VALUES (%s, %s) "
                       "ON CONFLICT (entity_id) DO UPDATE SET state = EXCLUDED.state", s),
                     changed)

@@ -76,7 +76,7 @@ class OkrApplication(ServiceBase):
             for key_result in key_results:
                 key_result.close(actor)
             objective.close(_objective_score(key_results), actor)
-            changed += [objective, *key_results]
+            changed += [*key_results, objective]
         return self.commit(cycle, *changed, graded_key_results=len(changed) - len(cycle.plan))
 
     # -- objectives -------------------------------------------------------------------

@@ -23,9 +23,9 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 
 def _register_commands() -> None:
-    from okr.commands import project, rebuild
+    from okr.commands import demo, project, rebuild
 
-    for module in (project, rebuild):
+    for module in (project, rebuild, demo):
         module.register(app)
 
 

@@ -1,0 +1,52 @@
+"""`okr demo` on real PostgreSQL: refuses a non-empty store, fills an empty one."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from okr.bootstrap import start_runtime
+from okr.cli import app as cli
+from okr.settings import Settings
+
+
+def _head(database_url: str) -> int:
+    runtime = start_runtime(Settings(database_url=SecretStr(database_url)))
+    try:
+        return runtime.feed().head()
+    finally:
+        runtime.close()
+
+
+def test_demo_refuses_a_non_empty_store_and_records_nothing(database_url: str) -> None:
+    runtime = start_runtime(Settings(database_url=SecretStr(database_url)))
+    try:
+        runtime.app.create_team(name="Already here", parent_id=None, actor="admin")
+    finally:
+        runtime.close()
+
+    result = CliRunner().invoke(cli, ["demo", "--scale", "small"],
+                                env={"OKR_DATABASE_URL": database_url})
+
+    assert result.exit_code == 1
+    assert "not empty" in result.output
+    assert _head(database_url) == 1
+
+
+def test_demo_fills_an_empty_store_and_prints_a_summary(database_url: str) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--scale", "small", "--seed", "3"],
+                                env={"OKR_DATABASE_URL": database_url})
+
+    assert result.exit_code == 0, result.output
+    head = _head(database_url)
+    assert head > 500
+    assert str(head) in result.output
+    assert "alignment-tree?cycle=" in result.output
+
+
+def test_demo_refuses_an_unknown_scale(database_url: str) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--scale", "galactic"],
+                                env={"OKR_DATABASE_URL": database_url})
+
+    assert result.exit_code == 2
+    assert _head(database_url) == 0

@@ -84,6 +84,7 @@ class OkrApplication(ServiceBase):
     def create_objective(
         self, *, cycle: str, title: str, description: str | None, owner: dict[str, Any],
         parent_id: UUID | None, actor: str, carried_from: UUID | None = None,
+        reason: str | None = None,
     ) -> CommandResult:
         the_cycle = self.cycle(cycle, in_body=True)
         owner_ref = self.owner(owner)
@@ -91,7 +92,7 @@ class OkrApplication(ServiceBase):
             self.load(Objective, parent_id, in_body=True)
         objective = Objective.draft(
             cycle_key=the_cycle.key, title=title, description=description, owner=owner_ref,
-            parent_id=parent_id, carried_from=carried_from, actor=actor,
+            parent_id=parent_id, carried_from=carried_from, actor=actor, reason=reason,
         )
         the_cycle.plan_objective(objective.id, parent_id, owner_ref, actor)
         return self.commit(objective, the_cycle, warnings=_owner_warnings(the_cycle, owner_ref))
@@ -152,6 +153,7 @@ class OkrApplication(ServiceBase):
         return self.create_objective(
             cycle=cycle, title=source.title, description=source.description,
             owner=source.owner, parent_id=None, actor=actor, carried_from=source.id,
+            reason=reason,
         )
 
     # -- key results ------------------------------------------------------------------

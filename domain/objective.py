@@ -7,7 +7,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import OkrAggregate
-from domain.errors import InvalidInput, ObjectiveArchived
+from domain.errors import AlignmentLoop, InvalidInput, ObjectiveArchived
 from domain.values import check_name, check_reason, check_text
 
 
@@ -16,17 +16,18 @@ class Objective(OkrAggregate):
     def draft(
         cls, *, cycle_key: str, title: str, description: str | None, owner: dict[str, str],
         parent_id: UUID | None, carried_from: UUID | None, actor: str,
+        reason: str | None = None,
     ) -> Objective:
         return cls(
             cycle_key=cycle_key, title=check_name(title), owner=owner, parent_id=parent_id,
             description=check_text(description, "description") or "",
-            carried_from=carried_from, actor=actor,
+            carried_from=carried_from, actor=actor, reason=check_reason(reason),
         )
 
     @event("Created")
     def __init__(
         self, cycle_key: str, title: str, description: str, owner: dict[str, str],
-        parent_id: UUID | None, carried_from: UUID | None, actor: str,
+        parent_id: UUID | None, carried_from: UUID | None, actor: str, reason: str | None,
     ) -> None:
         self.cycle_key = cycle_key
         self.title = title
@@ -71,7 +72,7 @@ class Objective(OkrAggregate):
     def realign(self, parent_id: UUID | None, actor: str, reason: str | None) -> None:
         self._ensure_changeable()
         if parent_id == self.id:
-            raise InvalidInput("an objective cannot be its own parent", field="parent_id")
+            raise AlignmentLoop(f"objective {self.id} cannot be its own parent")
         self._realigned(parent_id=parent_id, actor=actor, reason=check_reason(reason))
 
     @event("Realigned")

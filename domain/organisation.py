@@ -11,7 +11,7 @@ from domain.base import OkrAggregate
 from domain.errors import InvalidInput
 from domain.values import check_name, check_reason
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
 
 
 class Team(OkrAggregate):
@@ -32,7 +32,7 @@ class Person(OkrAggregate):
 
     @classmethod
     def register(cls, name: str, email: str, team_id: UUID | None, actor: str) -> Person:
-        if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
+        if not isinstance(email, str) or not EMAIL_PATTERN.fullmatch(email):
             raise InvalidInput("email must look like name@domain", field="email")
         return cls(name=check_name(name, "name"), email=email, team_id=team_id, actor=actor)
 

@@ -26,18 +26,18 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
     """Run a use case again when a concurrent writer won the optimistic-concurrency race.
 
     Nothing was recorded by the losing attempt (the whole save is one transaction), so a
-    retry re-reads the new state and decides again. With `if_match` given the caller asked
-    for a precise version, so a lost race is reported instead.
+    retry re-reads the new state and decides again; an `if_match` is checked again on the
+    re-read, so a lost race on the entity itself ends as `VersionMismatch`, while a race on
+    a shared aggregate (the cycle's plan) simply succeeds on retry.
     """
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        attempts = 1 if kwargs.get("if_match") is not None else COMMAND_ATTEMPTS
-        for attempt in range(attempts):
+        for attempt in range(COMMAND_ATTEMPTS):
             try:
                 return method(*args, **kwargs)
             except IntegrityError as error:
-                if attempt == attempts - 1:
+                if attempt == COMMAND_ATTEMPTS - 1:
                     raise ConcurrentChange("the entity changed concurrently; retry") from error
         raise AssertionError("unreachable")
 

@@ -13,7 +13,7 @@ from domain.errors import InvalidInput
 NAME_MAX = 200
 TEXT_MAX = 10_000
 REASON_MAX = 1_000
-CYCLE_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+CYCLE_KEY_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
 OwnerType = Literal["team", "person"]
 KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
 
@@ -37,7 +37,7 @@ class Owner:
 
 
 def check_name(value: str, field: str = "title") -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= NAME_MAX:
+    if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX:
         raise InvalidInput(f"{field} must be 1 to {NAME_MAX} characters", field=field)
     return value
 
@@ -81,7 +81,7 @@ def check_aware(value: datetime, field: str) -> datetime:
 
 
 def check_cycle_key(key: str) -> str:
-    if not isinstance(key, str) or not CYCLE_KEY_PATTERN.match(key):
+    if not isinstance(key, str) or not CYCLE_KEY_PATTERN.fullmatch(key):
         raise InvalidInput("cycle key must be 1 to 32 characters of A-Za-z0-9._-", field="key")
     return key
 

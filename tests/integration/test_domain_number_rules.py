@@ -1,0 +1,164 @@
+"""Rules on numbers: KR kinds and ranges, weights, check-in values, confidence, effective_at,
+grades.
+
+Every refusal raises `InvalidInput`, records nothing and changes no aggregate, on the
+in-memory store and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from domain.application import OkrApplication
+from domain.clock import clock_installed
+from domain.errors import InvalidInput
+from domain.key_result import KeyResult
+from tests.unit.test_domain_world import World, assert_refused, build_world
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(any_app: OkrApplication) -> World:
+    return build_world(any_app)
+
+
+def add_kr(w: World, **changes: Any) -> object:
+    args: dict[str, Any] = {"title": "KR", "kind": "numeric", "start": 0, "target": 10}
+    args.update(changes)
+    return w.app.add_key_result(w.goal, actor="a", **args)
+
+
+def check_in(w: World, **changes: Any) -> object:
+    args: dict[str, Any] = {"value": 5.0}
+    args.update(changes)
+    return w.app.check_in(w.kr, actor="a", **args)
+
+
+def edit_kr(w: World, **changes: Any) -> object:
+    return w.app.edit_key_result(w.kr, actor="a", **changes)
+
+
+def grade(w: World, score: Any) -> object:
+    return w.app.grade_key_result(w.kr, score=score, actor="a")
+
+
+INVALID: dict[str, Callable[[World], object]] = {
+    "numeric KR without start": lambda w: add_kr(w, start=None),
+    "numeric KR without target": lambda w: add_kr(w, target=None),
+    "numeric KR with start equal to target": lambda w: add_kr(w, start=7, target=7),
+    "percentage KR whose start equals the default target": lambda w: add_kr(
+        w, kind="percentage", start=100, target=None),
+    "binary KR with another target": lambda w: add_kr(w, kind="binary", start=None, target=5),
+    "binary KR with another start": lambda w: add_kr(w, kind="binary", start=1, target=None),
+    "KR of an unknown kind": lambda w: add_kr(w, kind="vibes"),
+    "NaN start": lambda w: add_kr(w, start=math.nan),
+    "infinite target": lambda w: add_kr(w, target=math.inf),
+    "negative infinite target": lambda w: add_kr(w, target=-math.inf),
+    "boolean start": lambda w: add_kr(w, start=True),
+    "zero weight": lambda w: add_kr(w, weight=0),
+    "negative weight": lambda w: add_kr(w, weight=-1),
+    "NaN weight": lambda w: add_kr(w, weight=math.nan),
+    "infinite weight": lambda w: add_kr(w, weight=math.inf),
+    "boolean weight": lambda w: add_kr(w, weight=True),
+    "NaN check-in": lambda w: check_in(w, value=math.nan),
+    "infinite check-in": lambda w: check_in(w, value=math.inf),
+    "boolean check-in": lambda w: check_in(w, value=True),
+    "text check-in": lambda w: check_in(w, value="5"),
+    "binary check-in of one half": lambda w: w.app.check_in(w.flag, value=0.5, actor="a"),
+    "binary check-in of two": lambda w: w.app.check_in(w.flag, value=2, actor="a"),
+    "confidence below 0": lambda w: check_in(w, confidence=-0.01),
+    "confidence above 1": lambda w: check_in(w, confidence=1.01),
+    "NaN confidence": lambda w: check_in(w, confidence=math.nan),
+    "boolean confidence": lambda w: check_in(w, confidence=True),
+    "effective_at in the future": lambda w: check_in(
+        w, effective_at=datetime.now(UTC) + timedelta(days=1)),
+    "effective_at without offset": lambda w: check_in(w, effective_at=datetime(2026, 10, 2)),
+    "score above 1": lambda w: grade(w, 1.5),
+    "score below 0": lambda w: grade(w, -0.1),
+    "NaN score": lambda w: grade(w, math.nan),
+    "boolean score": lambda w: grade(w, True),
+    "KR edit with nothing to change": edit_kr,
+    "KR target edited to equal start": lambda w: edit_kr(w, target=0),
+    "KR target edited to NaN": lambda w: edit_kr(w, target=math.nan),
+    "KR weight edited to zero": lambda w: edit_kr(w, weight=0),
+    "KR weight edited to a boolean": lambda w: edit_kr(w, weight=True),
+    "binary KR target edited": lambda w: w.app.edit_key_result(w.flag, target=2, actor="a"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_number_is_refused_and_records_nothing(world: World, case: str) -> None:
+    assert_refused(world.app, lambda: INVALID[case](world), InvalidInput)
+
+
+def test_percentage_key_result_defaults_to_zero_to_one_hundred(world: World) -> None:
+    kr_id = world.app.add_key_result(world.goal, title="Share", kind="percentage", actor="a").id
+    kr = world.app.repository.get(kr_id)
+    assert (kr.start, kr.target, kr.weight) == (0.0, 100.0, 1.0)
+
+
+def test_percentage_key_result_accepts_its_own_range(world: World) -> None:
+    kr_id = world.app.add_key_result(
+        world.goal, title="Share", kind="percentage", start=20, target=80, actor="a").id
+    assert world.app.check_in(kr_id, value=50, actor="a").extra["progress"] == 0.5
+
+
+def test_binary_key_result_runs_from_zero_to_one_and_takes_only_zero_or_one(
+    world: World,
+) -> None:
+    kr_id = world.app.add_key_result(
+        world.goal, title="Ship", kind="binary", start=0, target=1, actor="a").id
+    kr = world.app.repository.get(kr_id)
+    assert (kr.start, kr.target) == (0.0, 1.0)
+    assert world.app.check_in(kr_id, value=1, actor="a").extra["progress"] == 1.0
+    assert world.app.check_in(kr_id, value=0, actor="a").extra["progress"] == 0.0
+
+
+def test_numeric_key_result_with_target_below_start_is_a_decrease(world: World) -> None:
+    kr_id = world.app.add_key_result(
+        world.goal, title="Latency", kind="numeric", start=400, target=200, actor="a").id
+    assert world.app.check_in(kr_id, value=350, actor="a").extra["progress"] == 0.25
+
+
+@pytest.mark.parametrize("confidence", [0, 0.0, 0.5, 1, 1.0, None])
+def test_confidence_within_zero_and_one_is_accepted(world: World, confidence: Any) -> None:
+    check_in(world, confidence=confidence)
+    assert world.app.load(KeyResult, world.kr).confidence == confidence
+
+
+def test_smallest_positive_weight_is_accepted(world: World) -> None:
+    kr_id = add_kr(world, weight=0.001).id  # type: ignore[attr-defined]
+    assert world.app.load(KeyResult, kr_id).weight == 0.001
+
+
+def test_effective_at_equal_to_now_is_accepted_and_one_microsecond_later_is_refused(
+    world: World,
+) -> None:
+    with clock_installed(lambda: NOW):
+        check_in(world, value=1, effective_at=NOW)
+        assert_refused(world.app, lambda: check_in(
+            world, effective_at=NOW + timedelta(microseconds=1)), InvalidInput)
+    assert world.app.load(KeyResult, world.kr).current_effective_at == NOW
+
+
+def test_effective_at_in_another_offset_is_compared_as_an_instant(world: World) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    with clock_installed(lambda: NOW):
+        # 11:30 at +02:00 is NOW (09:30 UTC): a later wall clock, but not in the future.
+        check_in(world, value=3, effective_at=NOW.astimezone(plus_two))
+        assert_refused(world.app, lambda: check_in(
+            world, effective_at=NOW.astimezone(plus_two) + timedelta(seconds=1)), InvalidInput)
+    assert world.app.load(KeyResult, world.kr).current == 3.0
+
+
+def test_integer_values_are_accepted_and_stored_as_numbers(world: World) -> None:
+    check_in(world, value=42)
+    edit_kr(world, target=200, weight=2)
+    kr = world.app.load(KeyResult, world.kr)
+    assert (kr.current, kr.target, kr.weight) == (42.0, 200.0, 2.0)

@@ -27,7 +27,8 @@ class Objective(OkrAggregate):
     @event("Created")
     def __init__(
         self, cycle_key: str, title: str, description: str, owner: dict[str, str],
-        parent_id: UUID | None, carried_from: UUID | None, actor: str, reason: str | None,
+        parent_id: UUID | None, carried_from: UUID | None, actor: str,
+        reason: str | None = None,
     ) -> None:
         self.cycle_key = cycle_key
         self.title = title

@@ -23,9 +23,9 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 
 def _register_commands() -> None:
-    from okr.commands import demo, project, rebuild
+    from okr.commands import consume, demo, project, rebuild, relay
 
-    for module in (project, rebuild, demo):
+    for module in (project, rebuild, relay, consume, demo):
         module.register(app)
 
 

@@ -1,0 +1,1 @@
+"""Kafka side of okr-ledger: the relay (publisher), the consumer toolkit, reference consumers."""

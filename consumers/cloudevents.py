@@ -1,0 +1,85 @@
+"""The CloudEvents 1.0 Kafka binding, binary mode (contract section 4), both directions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from projections.envelope import Envelope
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+# header name -> envelope field; values are UTF-8 text (numbers in decimal).
+HEADER_FIELDS: tuple[tuple[str, str], ...] = (
+    ("ce_id", "id"),
+    ("ce_source", "source"),
+    ("ce_type", "type"),
+    ("ce_time", "time"),
+    ("ce_subject", "subject"),
+    ("ce_position", "position"),
+    ("ce_aggregateversion", "aggregate_version"),
+    ("ce_actor", "actor"),
+)
+INT_FIELDS = frozenset({"position", "aggregate_version"})
+
+Headers = list[tuple[str, bytes]]
+
+
+class InvalidCloudEvent(ValueError):
+    """A Kafka record that is not a CloudEvent of okr-ledger."""
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+def to_record(envelope: Envelope) -> KafkaRecord:
+    """Key = aggregate id, `ce_*` headers, value = `data` as JSON."""
+    fields = envelope.as_dict()
+    headers: Headers = [("ce_specversion", SPECVERSION.encode())]
+    headers += [(name, str(fields[field]).encode()) for name, field in HEADER_FIELDS]
+    headers.append(("content-type", CONTENT_TYPE.encode()))
+    return KafkaRecord(
+        key=envelope.aggregate_id.encode(), value=orjson.dumps(envelope.data), headers=headers
+    )
+
+
+def aggregate_type_of_type(event_type: str) -> str:
+    """`okr.key_result.checked_in.v1` -> `key_result`."""
+    parts = event_type.split(".")
+    return parts[1] if len(parts) >= 4 else ""
+
+
+def from_record(headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> Envelope:
+    """The contract envelope carried by a record; raises InvalidCloudEvent."""
+    given = {name: (raw or b"").decode("utf-8", "replace") for name, raw in headers}
+    if given.get("ce_specversion") != SPECVERSION:
+        raise InvalidCloudEvent(f"ce_specversion is {given.get('ce_specversion')!r}, not 1.0")
+    missing = [name for name, _ in HEADER_FIELDS if name not in given]
+    if missing:
+        raise InvalidCloudEvent(f"missing headers: {', '.join(missing)}")
+    fields: dict[str, Any] = {}
+    for name, field in HEADER_FIELDS:
+        text = given[name]
+        try:
+            fields[field] = int(text) if field in INT_FIELDS else text
+        except ValueError:
+            raise InvalidCloudEvent(f"{name} is not an integer: {text!r}") from None
+    try:
+        data = orjson.loads(value or b"")
+    except orjson.JSONDecodeError as error:
+        raise InvalidCloudEvent(f"value is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidCloudEvent("value is not a JSON object")
+    return Envelope(
+        aggregate_type=aggregate_type_of_type(fields["type"]),
+        aggregate_id=fields["subject"],
+        data=data,
+        **fields,
+    )

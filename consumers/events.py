@@ -1,0 +1,135 @@
+"""Typed events for consumers: one pydantic model per event type, derived from the domain.
+
+The models are built from the annotations of the domain's event classes, so a new event or
+field appears here (and in docs/schemas/) without hand-written code. Unknown types decode to
+`GenericEventData`, which keeps every field.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from domain.cycle import Cycle
+from domain.event_types import event_type_of
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
+from projections.envelope import Envelope
+
+AGGREGATES: tuple[type[Aggregate], ...] = (Team, Person, Cycle, Objective, KeyResult)
+_METADATA = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "originator_id_type"}
+)
+
+
+class EventData(BaseModel):
+    """The payload of an event (`data`); extra fields from newer producers are kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class GenericEventData(EventData):
+    """The payload of an event type this consumer does not know."""
+
+
+class InvalidEventData(ValueError):
+    """A payload that does not match the model of its type."""
+
+
+def domain_event_classes() -> list[type[Aggregate.Event]]:
+    """Every concrete event class of the domain, in a stable order."""
+    found: list[type[Aggregate.Event]] = []
+    for aggregate in AGGREGATES:
+        for value in vars(aggregate).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Aggregate.Event)
+                and value.__qualname__.startswith(f"{aggregate.__name__}.")
+                and value.__name__ != "Event"
+            ):
+                found.append(value)
+    return found
+
+
+def payload_fields(event_class: type[Aggregate.Event]) -> dict[str, Any]:
+    """Field name -> type of the payload, from the event class's annotations."""
+    hints = typing.get_type_hints(event_class)
+    return {name: hint for name, hint in hints.items() if name not in _METADATA}
+
+
+def _allows_none(hint: Any) -> bool:
+    return hint is type(None) or type(None) in typing.get_args(hint)
+
+
+def _model_name(event_type: str) -> str:
+    _, aggregate, name, version = event_type.split(".")
+    camel = "".join(part.title() for part in f"{aggregate}_{name}".split("_"))
+    return f"{camel}{version.upper()}"
+
+
+@cache
+def models() -> dict[str, type[EventData]]:
+    """Event type -> its pydantic model."""
+    built: dict[str, type[EventData]] = {}
+    for event_class in domain_event_classes():
+        event_type = event_type_of(event_class)
+        fields: dict[str, Any] = {
+            # Optional fields may be missing from records of older producers.
+            name: (hint, None if _allows_none(hint) else ...)
+            for name, hint in payload_fields(event_class).items()
+        }
+        model = create_model(_model_name(event_type), __base__=EventData, **fields)
+        model.__doc__ = f"Payload (`data`) of `{event_type}`."
+        built[event_type] = model
+    return built
+
+
+def model_for(event_type: str) -> type[EventData]:
+    return models().get(event_type, GenericEventData)
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    """One event as a consumer sees it: the envelope with typed data, and where it came from."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    position: int
+    aggregate_type: str
+    aggregate_id: str
+    aggregate_version: int
+    actor: str
+    data: EventData
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.data, GenericEventData)
+
+
+def decode(envelope: Envelope, topic: str = "", partition: int = -1,
+           offset: int = -1) -> ConsumedEvent:
+    """Type the envelope's data; raises InvalidEventData when it does not fit its model."""
+    try:
+        data = model_for(envelope.type).model_validate(envelope.data)
+        time = datetime.fromisoformat(envelope.time)
+    except (ValidationError, ValueError) as error:
+        raise InvalidEventData(f"{envelope.type} {envelope.id}: {error}") from error
+    return ConsumedEvent(
+        id=envelope.id, type=envelope.type, source=envelope.source, subject=envelope.subject,
+        time=time, position=envelope.position, aggregate_type=envelope.aggregate_type,
+        aggregate_id=envelope.aggregate_id, aggregate_version=envelope.aggregate_version,
+        actor=envelope.actor, data=data, topic=topic, partition=partition, offset=offset,
+    )

@@ -1,0 +1,258 @@
+"""The publisher: every event of the global log to Kafka, at least once, in per-aggregate order.
+
+It follows the log from its tracked position (`okr_tracking`, name `relay:<topic>`), sends
+each batch as CloudEvents (binary mode), waits until the broker acknowledged every record
+(idempotent producer, acks=all) and only then advances the position. A crash between the
+two republishes the batch: consumers drop the duplicates by event id. While the broker is
+down it retries with capped exponential backoff and reports its lag. One relay per topic
+publishes (advisory lock); the others stand by.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from kafka import KafkaProducer
+from kafka.errors import KafkaConfigurationError, KafkaError, KafkaTimeoutError
+from psycopg_pool import ConnectionPool
+
+from consumers.cloudevents import to_record
+from consumers.kafka_admin import ensure_topic
+from consumers.leadership import AdvisoryLock, LeadershipLost
+from okr.settings import Settings
+from projections.envelope import envelope_of
+from projections.feed import EventFeed, NewEventSignal, RecordedEvent
+from projections.tracking import record_position, tracked_position
+
+if TYPE_CHECKING:
+    from okr.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
+
+# Called after a batch was acknowledged by the broker and before its position is recorded;
+# tests inject a crash here.
+FaultHook = Callable[[Sequence[RecordedEvent]], None]
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    bootstrap_servers: str
+    topic: str = "okr.events"
+    partitions: int = 3
+    replication_factor: int = -1  # the broker's default.replication.factor
+    batch_size: int = 500
+    idle_wait: float = 1.0
+    standby_interval: float = 2.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    flush_timeout: float = 30.0
+    linger_ms: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> RelayConfig:
+        if not settings.kafka_bootstrap_servers:
+            raise ValueError("OKR_KAFKA_BOOTSTRAP_SERVERS is not set: nothing to publish to")
+        config = cls(
+            bootstrap_servers=settings.kafka_bootstrap_servers, topic=settings.kafka_topic,
+            partitions=settings.kafka_partitions,
+        )
+        return replace(config, **overrides)
+
+    @property
+    def tracking_name(self) -> str:
+        return f"relay:{self.topic}"
+
+
+class Backoff:
+    """Exponential delays from `initial`, doubled per failure, capped at `maximum`."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial, self.maximum = initial, maximum
+        self._next = initial
+
+    def next(self) -> float:
+        delay, self._next = self._next, min(self._next * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+
+class Relay:
+    """Publishes the log; `run(stop)` blocks until `stop` is set."""
+
+    def __init__(
+        self, config: RelayConfig, *, database_url: str, feed: EventFeed,
+        pool: ConnectionPool[Any], signal: NewEventSignal | None = None,
+        fault: FaultHook | None = None,
+    ) -> None:
+        self.config = config
+        self.feed = feed
+        self.pool = pool
+        self.signal = signal
+        self.fault = fault
+        self.lock = AdvisoryLock(database_url, f"okr-relay:{config.topic}")
+        self.published = 0
+        self.last_error: BaseException | None = None
+        self._producer: KafkaProducer | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.lock.held
+
+    def position(self) -> int:
+        with self.pool.connection() as conn:
+            return tracked_position(conn, self.config.tracking_name)
+
+    def lag(self) -> int:
+        """Events recorded but not yet acknowledged by the broker."""
+        return max(0, self.feed.head() - self.position())
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
+        try:
+            while not stop.is_set():
+                try:
+                    if not self.lock.acquire():
+                        stop.wait(self.config.standby_interval)
+                        continue
+                    self._publish_until(stop, backoff)
+                except KafkaConfigurationError:
+                    raise  # a wrong setting does not heal by waiting
+                except (KafkaError, OSError, psycopg.OperationalError, LeadershipLost) as error:
+                    self._failed(error)
+                    if isinstance(error, psycopg.OperationalError | LeadershipLost):
+                        self.lock.release()
+                    stop.wait(backoff.next())
+        finally:
+            self._close_producer()
+            self.lock.release()
+            if self.signal is not None:
+                self.signal.close()
+
+    def _publish_until(self, stop: threading.Event, backoff: Backoff) -> None:
+        producer = self._ready_producer()
+        position = self.position()
+        while not stop.is_set():
+            self.lock.check()
+            batch = self.feed.read(after=position, limit=self.config.batch_size)
+            if not batch:
+                self._wait_for_events(stop)
+                continue
+            self._publish(producer, batch)
+            if self.fault is not None:
+                self.fault(batch)
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                record_position(cur, self.config.tracking_name, batch[-1].position)
+            position = batch[-1].position
+            self.published += len(batch)
+            if self.last_error is not None:
+                log.info("relay caught up after %s; at position %d", self.last_error, position)
+                self.last_error = None
+            backoff.reset()
+
+    def _publish(self, producer: KafkaProducer, batch: Sequence[RecordedEvent]) -> None:
+        """Send the batch and return only when the broker acknowledged every record."""
+        futures = []
+        for recorded in batch:
+            record = to_record(envelope_of(recorded.event, recorded.position))
+            futures.append(producer.send(
+                self.config.topic, key=record.key, value=record.value, headers=record.headers
+            ))
+        producer.flush(timeout=self.config.flush_timeout)
+        for future in futures:
+            if not future.is_done:
+                raise KafkaTimeoutError("the broker did not acknowledge the batch in time")
+            future.get(timeout=0)  # raises the record's delivery error, if any
+
+    def _ready_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            config = self.config
+            ensure_topic(config.bootstrap_servers, config.topic, config.partitions,
+                         config.replication_factor,
+                         timeout_ms=int(config.flush_timeout * 1000))
+            timeout_ms = int(config.flush_timeout * 1000)
+            self._producer = KafkaProducer(
+                bootstrap_servers=config.bootstrap_servers, client_id="okr-relay",
+                enable_idempotence=True, acks="all", linger_ms=config.linger_ms,
+                max_in_flight_requests_per_connection=5, max_block_ms=timeout_ms,
+                request_timeout_ms=timeout_ms,
+                delivery_timeout_ms=timeout_ms + config.linger_ms + 1000,
+            )
+        return self._producer
+
+    def _wait_for_events(self, stop: threading.Event) -> None:
+        if self.signal is None:
+            stop.wait(self.config.idle_wait)
+        else:
+            self.signal.wait(timeout=self.config.idle_wait)
+
+    def _failed(self, error: BaseException) -> None:
+        self.last_error = error
+        log.warning(
+            "relay paused (%s: %s); lag %s", type(error).__name__, error, self._lag_or_unknown()
+        )
+        self._close_producer()
+
+    def _lag_or_unknown(self) -> int | str:
+        try:
+            return self.lag()
+        except psycopg.Error:
+            return "unknown"
+
+    def _close_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                producer.close(timeout=0)
+            except KafkaError as error:
+                log.debug("closing the producer: %s", error)
+
+
+class RunningRelay:
+    """A relay on its own thread."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="okr-relay", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            self.relay.run(self._stop)
+        except BaseException as error:  # reported through .error; the thread ends
+            self.error = error
+            log.exception("relay stopped by an error")
+
+    def lag(self) -> int:
+        return self.relay.lag()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        self._stop.set()
+        self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+def start_relay(
+    runtime: Runtime, *, fault: FaultHook | None = None, **overrides: Any
+) -> RunningRelay:
+    """Start publishing on a thread (used by `okr serve` and `okr relay`)."""
+    config = RelayConfig.from_settings(runtime.settings, **overrides)
+    relay = Relay(
+        config, database_url=runtime.database_url, feed=runtime.feed(), pool=runtime.pool,
+        signal=runtime.new_event_signal(poll_interval=config.idle_wait), fault=fault,
+    )
+    return RunningRelay(relay)

@@ -1,0 +1,163 @@
+"""Reference consumer 1: the current alignment tree of every cycle, from the topic alone.
+
+Tables `mirror_objectives` and `mirror_key_results` in the consumer's own database;
+`alignment_tree(conn, cycle)` answers the contract's node shape.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from consumers.events import ConsumedEvent
+from consumers.toolkit import Handler
+from domain.progress import kr_progress, weighted_mean
+
+DDL = """
+CREATE TABLE IF NOT EXISTS mirror_objectives (
+    id uuid PRIMARY KEY,
+    cycle_key text NOT NULL,
+    title text NOT NULL,
+    owner jsonb NOT NULL,
+    parent_id uuid,
+    status text NOT NULL DEFAULT 'active'
+);
+CREATE INDEX IF NOT EXISTS mirror_objectives_cycle ON mirror_objectives (cycle_key);
+CREATE TABLE IF NOT EXISTS mirror_key_results (
+    id uuid PRIMARY KEY,
+    objective_id uuid NOT NULL,
+    title text NOT NULL,
+    start double precision NOT NULL,
+    target double precision NOT NULL,
+    weight double precision NOT NULL,
+    current double precision,
+    current_effective_at timestamptz,
+    current_position bigint
+);
+CREATE INDEX IF NOT EXISTS mirror_key_results_objective ON mirror_key_results (objective_id);
+"""
+Cur = psycopg.Cursor[Any]
+
+
+def _d(event: ConsumedEvent) -> dict[str, Any]:
+    return event.data.model_dump(mode="json")
+
+
+def objective_created(event: ConsumedEvent, cur: Cur) -> None:
+    d = _d(event)
+    cur.execute(
+        "INSERT INTO mirror_objectives (id, cycle_key, title, owner, parent_id) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+        (event.aggregate_id, d["cycle_key"], d["title"], Jsonb(d["owner"]), d["parent_id"]),
+    )
+
+
+def objective_edited(event: ConsumedEvent, cur: Cur) -> None:
+    cur.execute("UPDATE mirror_objectives SET title = coalesce(%s, title) WHERE id = %s",
+                (_d(event)["title"], event.aggregate_id))
+
+
+def objective_reassigned(event: ConsumedEvent, cur: Cur) -> None:
+    cur.execute("UPDATE mirror_objectives SET owner = %s WHERE id = %s",
+                (Jsonb(_d(event)["owner"]), event.aggregate_id))
+
+
+def objective_realigned(event: ConsumedEvent, cur: Cur) -> None:
+    cur.execute("UPDATE mirror_objectives SET parent_id = %s WHERE id = %s",
+                (_d(event)["parent_id"], event.aggregate_id))
+
+
+def objective_archived(event: ConsumedEvent, cur: Cur) -> None:
+    cur.execute("UPDATE mirror_objectives SET status = 'archived' WHERE id = %s",
+                (event.aggregate_id,))
+
+
+def key_result_created(event: ConsumedEvent, cur: Cur) -> None:
+    d = _d(event)
+    cur.execute(
+        "INSERT INTO mirror_key_results (id, objective_id, title, start, target, weight) "
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+        (event.aggregate_id, d["objective_id"], d["title"], d["start"], d["target"],
+         d["weight"]),
+    )
+
+
+def key_result_edited(event: ConsumedEvent, cur: Cur) -> None:
+    d = _d(event)
+    cur.execute(
+        "UPDATE mirror_key_results SET title = coalesce(%s, title), "
+        "target = coalesce(%s, target), weight = coalesce(%s, weight) WHERE id = %s",
+        (d["title"], d["target"], d["weight"], event.aggregate_id),
+    )
+
+
+def key_result_checked_in(event: ConsumedEvent, cur: Cur) -> None:
+    """The applicable check-in: greatest effective_at, ties to the later recorded."""
+    d = _d(event)
+    cur.execute(
+        "UPDATE mirror_key_results SET current = %(value)s, current_effective_at = %(at)s, "
+        "current_position = %(position)s WHERE id = %(id)s AND (current_effective_at IS NULL "
+        "OR (current_effective_at, current_position) <= (%(at)s::timestamptz, %(position)s))",
+        {"value": d["value"], "at": d["effective_at"], "position": event.position,
+         "id": event.aggregate_id},
+    )
+
+
+class TreeMirror:
+    """The ConsumerApp of the tree mirror."""
+
+    name = "tree-mirror"
+
+    def setup(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('mirror_ddl'))")
+            conn.execute(DDL)
+
+    def reset(self, cur: Cur) -> None:
+        cur.execute("TRUNCATE mirror_objectives, mirror_key_results")
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            "okr.objective.created.v1": objective_created,
+            "okr.objective.edited.v1": objective_edited,
+            "okr.objective.reassigned.v1": objective_reassigned,
+            "okr.objective.realigned.v1": objective_realigned,
+            "okr.objective.archived.v1": objective_archived,
+            "okr.key_result.created.v1": key_result_created,
+            "okr.key_result.edited.v1": key_result_edited,
+            "okr.key_result.checked_in.v1": key_result_checked_in,
+        }
+
+
+def alignment_tree(conn: psycopg.Connection[Any], cycle: str) -> list[dict[str, Any]]:
+    """Roots of the cycle: active objectives without an active parent, by title."""
+    objectives = conn.execute(
+        "SELECT id::text, title, owner, parent_id::text FROM mirror_objectives "
+        "WHERE cycle_key = %s AND status = 'active'", (cycle,),
+    ).fetchall()
+    krs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    weights: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for kr_id, objective_id, title, start, target, weight, current in conn.execute(
+        "SELECT k.id::text, k.objective_id::text, k.title, k.start, k.target, k.weight, "
+        "k.current FROM mirror_key_results k JOIN mirror_objectives o ON o.id = k.objective_id "
+        "WHERE o.cycle_key = %s ORDER BY k.title, k.id", (cycle,),
+    ):
+        progress = kr_progress(start, target, current)
+        krs[objective_id].append({"id": kr_id, "title": title, "current": current,
+                                  "target": target, "progress": progress})
+        weights[objective_id].append((progress, weight))
+    nodes = {
+        oid: {"id": oid, "title": title, "owner": owner,
+              "progress": weighted_mean(weights[oid]), "key_results": krs[oid], "children": []}
+        for oid, title, owner, _ in objectives
+    }
+    parents = {oid: parent for oid, _, _, parent in objectives}
+    roots: list[dict[str, Any]] = []
+    for node in sorted(nodes.values(), key=lambda n: (n["title"], n["id"])):
+        parent = nodes.get(parents[node["id"]] or "")
+        (parent["children"] if parent is not None else roots).append(node)
+    return roots

@@ -1,0 +1,43 @@
+"""`okr relay`: publish every event to Kafka alone (one active relay per topic)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import typer
+
+from consumers.relay import start_relay
+from okr.bootstrap import start_runtime
+from okr.commands.lifecycle import stop_on_signals
+
+log = logging.getLogger(__name__)
+LAG_REPORT_EVERY = 30.0
+
+
+def relay() -> None:
+    """Publish the event log to OKR_KAFKA_TOPIC until SIGTERM or Ctrl-C."""
+    runtime = start_runtime()
+    try:
+        if not runtime.settings.kafka_bootstrap_servers:
+            log.error("set OKR_KAFKA_BOOTSTRAP_SERVERS to publish")
+            raise typer.Exit(code=2)
+        running = start_relay(runtime)
+        log.info("relay for topic %s started", runtime.settings.kafka_topic)
+        next_report = time.monotonic() + LAG_REPORT_EVERY
+        with stop_on_signals() as stop:
+            while not stop.wait(1.0) and running.alive:
+                if time.monotonic() >= next_report:
+                    state = "publishing" if running.relay.is_leader else "standing by"
+                    log.info("relay %s; lag %d", state, running.lag())
+                    next_report = time.monotonic() + LAG_REPORT_EVERY
+        running.stop()
+        if running.error is not None:
+            log.error("the relay failed: %r", running.error)
+            raise typer.Exit(code=1)
+    finally:
+        runtime.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(relay)

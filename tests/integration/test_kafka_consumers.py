@@ -1,0 +1,246 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.kafka_fixture are parameters here
+"""Reference consumers rebuild state from the topic alone: tree mirror and alerts."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from consumers.alerts import Alerts
+from consumers.relay import RunningRelay, start_relay
+from consumers.testing import wait_until
+from consumers.toolkit import ConsumerApp, ConsumerConfig, EventConsumer
+from consumers.tree_mirror import TreeMirror, alignment_tree
+from domain.application import OkrApplication
+from domain.errors import DomainError
+from okr.bootstrap import Runtime, start_runtime
+from okr.settings import Settings
+from projections.runner import catch_up
+from projections.tree import alignment_tree as projection_tree
+from tests.support.broker import consumer_config
+from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+from tests.support.oracle import oracle_tree
+
+pytestmark = pytest.mark.kafka
+FAST = {"idle_wait": 0.1, "backoff_initial": 0.1, "backoff_max": 1.0, "flush_timeout": 5.0}
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def runtime(database_url: str, kafka_broker: Any, kafka_topic: str) -> Iterator[Runtime]:
+    settings = Settings(database_url=database_url,
+                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+                        kafka_topic=kafka_topic, kafka_partitions=3)
+    rt = start_runtime(settings, pool_size=4)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def relay(runtime: Runtime) -> Iterator[RunningRelay]:
+    running = start_relay(runtime, **FAST)
+    yield running
+    running.stop()
+    assert running.error is None
+
+
+def consumer_of(runtime: Runtime, app: ConsumerApp, group: str, **options: Any) -> EventConsumer:
+    settings = runtime.settings
+    assert settings.kafka_bootstrap_servers is not None
+    config = ConsumerConfig(bootstrap_servers=settings.kafka_bootstrap_servers,
+                            topic=settings.kafka_topic, group_id=group,
+                            kafka_options=consumer_config(), **options)
+    consumer = EventConsumer(config, app, database_url=runtime.database_url)
+    consumer.start()
+    return consumer
+
+
+def stored_count(runtime: Runtime) -> int:
+    return len(runtime.feed().read_raw(0, 10**7))
+
+
+def consumed_count(url: str, name: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM okr_consumed_events WHERE consumer = %s",
+                           (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def drain(consumer: EventConsumer, runtime: Runtime, timeout: float = 60.0) -> None:
+    """Poll until the consumer has handled every event of the store."""
+    total = stored_count(runtime)
+
+    def caught_up() -> bool:
+        consumer.poll_once()
+        return consumed_count(runtime.database_url, consumer.name) >= total
+
+    wait_until(caught_up, timeout, interval=0, what=f"{consumer.name} saw {total} events")
+
+
+def random_history(app: OkrApplication, seed: int, steps: int = 120) -> list[str]:
+    """Teams, two cycles, objectives in a forest, KRs, back-dated check-ins and changes."""
+    rng = random.Random(seed)
+    teams = [UUID(app.create_team(name=f"T{i}", parent_id=None, actor="admin").id)
+             for i in range(3)]
+    cycles = ["2026-Q3", "2026-Q4"]
+    app.create_cycle(key=cycles[0], starts_on=date(2026, 7, 1), ends_on=date(2026, 9, 30),
+                     actor="admin")
+    app.create_cycle(key=cycles[1], starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31),
+                     actor="admin")
+    objectives: dict[str, list[UUID]] = {c: [] for c in cycles}
+    krs: list[UUID] = []
+
+    def owner() -> dict[str, str]:
+        return {"type": "team", "id": str(rng.choice(teams))}
+
+    for _ in range(steps):
+        cycle = rng.choice(cycles)
+        mine = objectives[cycle]
+        action = rng.choice(["objective", "kr", "check_in", "check_in", "check_in", "edit",
+                             "realign", "archive", "reassign", "edit_kr"])
+        try:
+            if action == "objective" or not mine:
+                parent = rng.choice([None, *mine])
+                mine.append(UUID(app.create_objective(
+                    cycle=cycle, title=f"O{rng.randint(1, 40)}", description=None,
+                    owner=owner(), parent_id=parent, actor="admin").id))
+            elif action == "kr":
+                start, target = sorted(rng.sample(range(0, 200), 2))
+                if rng.random() < 0.3:
+                    start, target = target, start
+                krs.append(UUID(app.add_key_result(
+                    rng.choice(mine), title=f"K{rng.randint(1, 30)}", kind="numeric",
+                    start=start, target=target, weight=rng.choice([1, 2, 0.5]),
+                    actor="admin").id))
+            elif action == "check_in" and krs:
+                app.check_in(rng.choice(krs), value=rng.uniform(-10, 210),
+                             confidence=rng.choice([None, 0.2, 0.9]),
+                             effective_at=NOW - timedelta(days=rng.randint(0, 30),
+                                                          hours=rng.choice([0, 0, 5])),
+                             actor="admin")
+            elif action == "edit":
+                app.edit_objective(rng.choice(mine), title=f"E{rng.randint(1, 40)}",
+                                   actor="admin")
+            elif action == "realign":
+                app.realign_objective(rng.choice(mine), parent_id=rng.choice([None, *mine]),
+                                      actor="admin")
+            elif action == "archive" and rng.random() < 0.3:
+                app.archive_objective(rng.choice(mine), actor="admin")
+            elif action == "reassign":
+                app.reassign_objective(rng.choice(mine), owner=owner(), actor="admin")
+            elif action == "edit_kr" and krs:
+                app.edit_key_result(rng.choice(krs), title=f"R{rng.randint(1, 30)}",
+                                    weight=rng.choice([1, 3]), actor="admin")
+        except DomainError:
+            pass  # refused commands record nothing; the history goes on
+    return cycles
+
+
+def normalise(tree: Any) -> Any:
+    return json.loads(json.dumps(tree, sort_keys=True))
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_tree_mirror_equals_a_fold_of_the_store_after_a_random_history(
+    runtime: Runtime, relay: RunningRelay, seed: int
+) -> None:
+    cycles = random_history(runtime.app, seed)
+    consumer = consumer_of(runtime, TreeMirror(), f"mirror-{seed}")
+    try:
+        drain(consumer, runtime)
+        catch_up(runtime)  # the ledger's own projections, for a second opinion
+        with psycopg.connect(runtime.database_url) as conn:
+            for cycle in cycles:
+                mirrored = normalise(alignment_tree(conn, cycle))
+                now = datetime.now(UTC)
+                assert mirrored == normalise(oracle_tree(runtime.app, cycle, now, now))
+                projected = projection_tree(conn, cycle)
+                assert projected is not None and mirrored == normalise(projected["roots"])
+        # Replay from the beginning rebuilds the same tree.
+        with psycopg.connect(runtime.database_url) as conn:
+            before = {c: normalise(alignment_tree(conn, c)) for c in cycles}
+        consumer.replay(clear=True)
+        drain(consumer, runtime)
+        with psycopg.connect(runtime.database_url) as conn:
+            assert {c: normalise(alignment_tree(conn, c)) for c in cycles} == before
+    finally:
+        consumer.close()
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        Webhook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), Webhook)
+    Webhook.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
+    server.shutdown()
+    server.server_close()
+
+
+def alert_kinds(url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT kind, title FROM alerts ORDER BY id").fetchall()
+    return [(kind, title) for kind, title in rows]
+
+
+def test_alerts_for_at_risk_lagging_and_stale_key_results_reach_the_webhook(
+    runtime: Runtime, relay: RunningRelay, webhook: str
+) -> None:
+    app = runtime.app
+    today = datetime.now(UTC).date()
+    team = app.create_team(name="Eng", parent_id=None, actor="admin").id
+    app.create_cycle(key="now", starts_on=today - timedelta(days=45),
+                     ends_on=today + timedelta(days=45), actor="admin")
+    objective = UUID(app.create_objective(cycle="now", title="Ship", description=None,
+                                          owner={"type": "team", "id": team}, parent_id=None,
+                                          actor="admin").id)
+    risky = UUID(app.add_key_result(objective, title="risky", kind="percentage",
+                                    actor="admin").id)
+    behind = UUID(app.add_key_result(objective, title="behind", kind="percentage",
+                                     actor="admin").id)
+    app.check_in(risky, value=60, confidence=0.9, actor="admin")  # on pace, confident
+    app.check_in(risky, value=60, confidence=0.3, actor="admin")  # turns at risk
+    app.check_in(risky, value=40, confidence=0.2, actor="admin")  # still at risk: no new alert
+    app.check_in(behind, value=10, confidence=0.8, actor="admin")  # pace ~0.5: lagging
+    alerts = Alerts(webhook_url=webhook, webhook_timeout=2.0)
+    consumer = consumer_of(runtime, alerts, "alerts")
+    consumer.after_commit = alerts.deliver
+    try:
+        drain(consumer, runtime)
+        assert sorted(alert_kinds(runtime.database_url)) == [("at_risk", "risky"),
+                                                             ("lagging", "behind")]
+        with psycopg.connect(runtime.database_url, autocommit=True) as conn:
+            assert alerts.check(conn, datetime.now(UTC)) == 0  # nothing new yet
+            raised = alerts.check(conn, datetime.now(UTC) + timedelta(days=15))
+        assert raised == 2 + 1  # both stale; `risky` falls behind the pace too
+        kinds = alert_kinds(runtime.database_url)
+        assert sorted(kinds[2:]) == [("lagging", "risky"), ("stale", "behind"),
+                                     ("stale", "risky")]
+        wait_until(lambda: len(Webhook.received) == 5, what="webhook deliveries")
+        assert {a["kind"] for a in Webhook.received} == {"at_risk", "lagging", "stale"}
+        assert all(a["cycle_key"] == "now" for a in Webhook.received)
+    finally:
+        consumer.close()

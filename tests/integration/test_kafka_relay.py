@@ -1,0 +1,109 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.kafka_fixture are parameters here
+"""The relay publishes every recorded event as the contract says, once per topic."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from consumers.relay import RunningRelay, start_relay
+from consumers.testing import read_topic, wait_until
+from okr.bootstrap import Runtime, start_runtime
+from okr.settings import Settings
+from projections.envelope import envelope_of
+from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+from tests.support.scenario import build_org
+
+pytestmark = pytest.mark.kafka
+FAST = {"idle_wait": 0.1, "standby_interval": 0.2, "backoff_initial": 0.1, "backoff_max": 1.0,
+        "flush_timeout": 5.0}
+
+
+@pytest.fixture
+def runtime(database_url: str, kafka_broker: Any, kafka_topic: str) -> Iterator[Runtime]:
+    settings = Settings(database_url=database_url,
+                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+                        kafka_topic=kafka_topic, kafka_partitions=3)
+    rt = start_runtime(settings, pool_size=4)
+    yield rt
+    rt.close()
+
+
+def relay(runtime: Runtime, **options: Any) -> RunningRelay:
+    return start_relay(runtime, **{**FAST, **options})
+
+
+def all_envelopes(runtime: Runtime) -> list[Any]:
+    return [envelope_of(r.event, r.position) for r in runtime.feed().read(0, 10**6)]
+
+
+def contract_headers(envelope: Any) -> list[tuple[str, bytes]]:
+    return [
+        ("ce_specversion", b"1.0"), ("ce_id", envelope.id.encode()),
+        ("ce_source", envelope.source.encode()), ("ce_type", envelope.type.encode()),
+        ("ce_time", envelope.time.encode()), ("ce_subject", envelope.aggregate_id.encode()),
+        ("ce_position", str(envelope.position).encode()),
+        ("ce_aggregateversion", str(envelope.aggregate_version).encode()),
+        ("ce_actor", envelope.actor.encode()), ("content-type", b"application/json"),
+    ]
+
+
+def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
+    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+) -> None:
+    org = build_org(runtime.app)
+    for day in range(3):
+        runtime.app.check_in(org.key_result, value=10.0 * day, confidence=0.7, note="weekly",
+                             effective_at=datetime.now(UTC) - timedelta(days=3 - day),
+                             actor="admin")
+    running = relay(runtime)
+    try:
+        expected = all_envelopes(runtime)
+        records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,
+                             until=lambda rs: len(rs) >= len(expected))
+        wait_until(lambda: running.lag() == 0, what="lag 0")
+    finally:
+        running.stop()
+    assert running.error is None
+    by_id = {e.id: e for e in expected}
+    assert sorted(by_id) == sorted(dict(r.headers)["ce_id"].decode() for r in records)
+    assert len(records) == len(expected)
+    for record in records:
+        envelope = by_id[dict(record.headers)["ce_id"].decode()]
+        assert record.key == envelope.aggregate_id.encode()
+        assert list(record.headers) == contract_headers(envelope)
+        assert json.loads(record.value) == envelope.data
+    # Per-aggregate order: within a partition, each aggregate's versions come in order.
+    versions: dict[str, list[int]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        versions[record.key.decode()].append(int(dict(record.headers)["ce_aggregateversion"]))
+    assert all(v == sorted(v) for v in versions.values())
+    assert len({r.partition for r in records}) > 1  # keys spread over the partitions
+
+
+def test_only_one_relay_publishes_and_a_standby_takes_over_when_it_dies(
+    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+) -> None:
+    org = build_org(runtime.app)
+    first, second = relay(runtime), relay(runtime)
+    try:
+        wait_until(lambda: runtime.feed().head() and first.lag() == 0, what="published")
+        leader, standby = (first, second) if first.relay.is_leader else (second, first)
+        assert not standby.relay.is_leader and standby.relay.published == 0
+        leader.stop()
+        runtime.app.check_in(org.key_result, value=42.0, actor="admin")
+        wait_until(lambda: standby.relay.published > 0 and standby.lag() == 0,
+                   what="standby took over")
+    finally:
+        first.stop()
+        second.stop()
+    expected = all_envelopes(runtime)
+    records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,
+                         until=lambda rs: len(rs) >= len(expected))
+    ids = [dict(r.headers)["ce_id"].decode() for r in records]
+    assert sorted(ids) == sorted(e.id for e in expected)  # each exactly once

@@ -45,7 +45,7 @@ class RelayConfig:
     topic: str = "okr.events"
     partitions: int = 3
     replication_factor: int = -1  # the broker's default.replication.factor
-    batch_size: int = 500
+    batch_size: int = 2000
     idle_wait: float = 1.0
     standby_interval: float = 2.0
     backoff_initial: float = 0.5

@@ -57,8 +57,9 @@ DDL = (
         kr_id uuid NOT NULL, version int NOT NULL, value double precision NOT NULL,
         confidence double precision, note text, effective_at timestamptz NOT NULL,
         recorded_at timestamptz NOT NULL, actor text NOT NULL, PRIMARY KEY (kr_id, version))""",
-    """CREATE INDEX IF NOT EXISTS check_ins_valid_time
-        ON {s}.check_ins (kr_id, effective_at DESC, recorded_at DESC)""",
+    # Ties on (effective_at, recorded_at) go to the later check-in, as in the aggregate.
+    """CREATE INDEX IF NOT EXISTS check_ins_valid_time_version
+        ON {s}.check_ins (kr_id, effective_at DESC, recorded_at DESC, version DESC)""",
     """CREATE INDEX IF NOT EXISTS check_ins_recorded_version
         ON {s}.check_ins (kr_id, recorded_at, version)""",
 )

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from domain.event_types import aggregate_type_of, event_type_of
 from projections.base import ProjectionSpec, event_key, q
-from projections.envelope import plain
+from projections.envelope import event_data, plain
 from projections.feed import RecordedEvent
 
 DDL = (
@@ -32,6 +32,8 @@ def _dumps(value: Any) -> str:
 
 
 Fields = Callable[[Any, dict[str, Any]], dict[str, Any]]
+# The cycle's plan mirrors objectives (parent, owner, active): not a resource change.
+BOOKKEEPING = frozenset({"Cycle.PlanEntryRecorded"})
 # A check-in is news even when it repeats the last value: its entry always shows `current`.
 ALWAYS_SHOWN = frozenset({"current"})
 
@@ -47,6 +49,11 @@ def _created(*names: str, **constants: Any) -> Fields:
 
 def _key_result_added(e: Any, state: dict[str, Any]) -> dict[str, Any]:
     return {"key_results": [*state.get("key_results", []), str(e.key_result_id)]}
+
+
+def _payload(e: Any, _: dict[str, Any]) -> dict[str, Any]:
+    """An event type added to the domain later: its payload, until it gets a mapping here."""
+    return {k: v for k, v in event_data(e).items() if k not in ("actor", "reason")}
 
 
 def _checked_in(e: Any, _: dict[str, Any]) -> dict[str, Any]:
@@ -83,9 +90,10 @@ FIELDS: dict[str, Fields] = {
 def _entry(r: RecordedEvent, states: dict[UUID, dict[str, Any]]) -> tuple[Any, ...] | None:
     """The audit row of one event, updating the entity's known state in `states`."""
     e = r.event
-    fields = FIELDS.get(event_key(e))
-    if fields is None:
-        return None  # bookkeeping events (the cycle's plan) are not resource changes
+    key = event_key(e)
+    if key in BOOKKEEPING:
+        return None
+    fields = FIELDS.get(key, _payload)
     before = states.get(e.originator_id)
     known = before or {}
     after = {k: plain(v) for k, v in fields(e, known).items()}

@@ -65,6 +65,13 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
 
 
+def _entity_uuid(entity_id: UUID | str) -> UUID:
+    try:
+        return entity_id if isinstance(entity_id, UUID) else UUID(entity_id)
+    except ValueError:
+        raise InvalidInput("entity_id must be a UUID", field="entity_id") from None
+
+
 def audit(
     conn: Conn, *, entity_id: UUID | str | None = None, actor: str | None = None,
     since: datetime | None = None, until: datetime | None = None, limit: int = 50,
@@ -74,7 +81,7 @@ def audit(
     limit = max(1, min(limit, MAX_AUDIT_PAGE))
     clauses, params = ["position > %(after)s"], {
         "after": decode_cursor(cursor) if cursor else 0, "limit": limit + 1,
-        "entity_id": str(entity_id) if entity_id else None, "actor": actor,
+        "entity_id": _entity_uuid(entity_id) if entity_id else None, "actor": actor,
         "since": since, "until": until,
     }
     clauses += [clause for name, clause in AUDIT_FILTERS if params[name] is not None]

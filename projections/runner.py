@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -99,8 +100,14 @@ class ProjectionWorker:
         feed, signal = self.runtime.feed(), self.runtime.new_event_signal(self.poll_interval)
         try:
             while not self._stop.is_set():
-                if process_batch(self.runtime.pool, feed, self.spec) == 0:
-                    signal.wait(self.poll_interval)
+                try:
+                    if process_batch(self.runtime.pool, feed, self.spec) == 0:
+                        signal.wait(self.poll_interval)
+                except psycopg.OperationalError as error:
+                    # The database, not the handler: the batch rolled back; retry it.
+                    log.warning("projection %s: database unavailable (%s); retrying",
+                                self.spec.name, error)
+                    self._stop.wait(self.poll_interval)
         except BaseException as error:
             self.error = error
             log.exception("projection %s stopped on an error; it resumes from its last "
@@ -166,18 +173,23 @@ def wait_for_position(
     pool: ConnectionPool[Any], position: int, timeout: float = 5.0, interval: float = 0.02
 ) -> bool:
     """Block until every projection has processed `position` (read-your-writes)."""
-    deadline = threading.Event()
-    timer = threading.Timer(timeout, deadline.set)
-    timer.start()
+    deadline = time.monotonic() + timeout
+    while True:
+        if _slowest_position(pool) >= position:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(interval, remaining))  # polling a row is the wait itself
+
+
+def _slowest_position(pool: ConnectionPool[Any]) -> int:
+    """The least tracked position of the projections; -1 when unknown or unreachable."""
     try:
-        while True:
-            with pool.connection() as conn:
-                row = conn.execute(
-                    "SELECT min(position) FROM okr_tracking WHERE name LIKE 'projection:%'"
-                ).fetchone()
-            if row and row[0] is not None and int(row[0]) >= position:
-                return True
-            if deadline.wait(interval):
-                return False
-    finally:
-        timer.cancel()
+        with pool.connection() as conn:
+            row = conn.execute(
+                "SELECT min(position) FROM okr_tracking WHERE name LIKE 'projection:%'"
+            ).fetchone()
+    except psycopg.OperationalError:
+        return -1  # a dropped pooled connection; the pool replaces it, so poll again
+    return -1 if row is None or row[0] is None else int(row[0])

@@ -20,7 +20,7 @@ APPLICABLE_CHECK_IN = f"""
     LEFT JOIN LATERAL (
         SELECT c.value, c.confidence FROM {S}.check_ins c
         WHERE c.kr_id = k.id AND c.recorded_at <= %(t)s AND c.effective_at <= %(v)s
-        ORDER BY c.effective_at DESC, c.recorded_at DESC LIMIT 1
+        ORDER BY c.effective_at DESC, c.recorded_at DESC, c.version DESC LIMIT 1
     ) ci ON true"""
 VISIBLE = "recorded_from <= %(t)s AND recorded_to > %(t)s"
 # `recorded_to` is often 'infinity', which Python datetimes cannot hold: never selected.
@@ -146,7 +146,7 @@ def check_ins(
         return None
     statement = f"""SELECT value, confidence, note, effective_at, recorded_at, actor
         FROM {S}.check_ins WHERE kr_id = %(id)s AND recorded_at <= %(t)s
-        ORDER BY effective_at, recorded_at"""
+        ORDER BY effective_at, recorded_at, version"""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(statement.encode(), at.params(id=str(kr_id))).fetchall()
     return [

@@ -23,8 +23,11 @@ BASE = datetime(2024, 1, 1, tzinfo=UTC)
 
 check_in = st.tuples(st.just("check_in"), st.integers(0, 29), st.floats(-150, 150),
                     st.integers(0, 20))
+# Two check-ins of one KR at one instant, same effective_at: the later recorded must win.
+tie = st.tuples(st.just("tie"), st.integers(0, 29), st.floats(-150, 150), st.floats(-150, 150),
+               st.integers(0, 20))
 step = st.one_of(
-    check_in, check_in, check_in,
+    check_in, check_in, check_in, tie,
     st.tuples(st.just("objective"), st.integers(0, 9), st.booleans()),
     st.tuples(st.just("kr"), st.integers(0, 9), st.floats(-100, 100)),
     st.tuples(st.just("retarget"), st.integers(0, 29), st.floats(-100, 200)),
@@ -35,7 +38,7 @@ step = st.one_of(
 
 
 def play(rt: Runtime, cycle: str, steps: list[Any], start: datetime) -> list[datetime]:
-    """Run the steps under a clock advancing an hour per step; the instants used."""
+    """Run the steps two per hour (ties in recorded_at happen); the instants used."""
     app, times = rt.app, [start]
     team = app.create_team(name="T", parent_id=None, actor="a").id
     owner = {"type": "team", "id": team}
@@ -44,7 +47,7 @@ def play(rt: Runtime, cycle: str, steps: list[Any], start: datetime) -> list[dat
     objectives: list[UUID] = []
     krs: list[UUID] = []
     for number, (kind, *args) in enumerate(steps, start=1):
-        now = start + timedelta(hours=number)
+        now = start + timedelta(hours=number // 2)
         times.append(now)
         with clock.clock_installed(lambda now=now: now), contextlib.suppress(DomainError):
             apply_step(app, kind, args, cycle, owner, objectives, krs, now)
@@ -68,6 +71,10 @@ def apply_step(app: Any, kind: str, args: list[Any], cycle: str, owner: dict[str
     elif kind == "check_in" and krs:
         app.check_in(pick(krs, args[0]), value=args[1], actor="a",
                      effective_at=now - timedelta(hours=args[2]))
+    elif kind == "tie" and krs:
+        for value in args[1:3]:
+            app.check_in(pick(krs, args[0]), value=value, actor="a",
+                         effective_at=now - timedelta(hours=args[3]))
     elif kind == "retarget" and krs:
         app.edit_key_result(pick(krs, args[0]), target=args[1], actor="a")
     elif kind == "realign" and objectives:

@@ -47,13 +47,14 @@ def fold(app: OkrApplication, cycle: str, t: datetime) -> tuple[dict[str, Any], 
                     if getattr(e, field) is not None:
                         k[field] = getattr(e, field)
             elif kind == "KeyResult.CheckedIn":
-                k["check_ins"].append((e.effective_at, e.timestamp, e.value))
+                k["check_ins"].append((e.effective_at, e.timestamp, e.originator_version, e.value))
     return objectives, krs
 
 
 def current_value(kr: dict[str, Any], v: datetime) -> float | None:
+    """The check-in with the greatest effective_at <= V; ties: the later recorded."""
     applicable = [c for c in kr["check_ins"] if c[0] <= v]
-    return max(applicable, key=lambda c: (c[0], c[1]))[2] if applicable else None
+    return max(applicable, key=lambda c: c[:3])[3] if applicable else None
 
 
 def oracle_tree(app: OkrApplication, cycle: str, t: datetime, v: datetime) -> list[Any]:

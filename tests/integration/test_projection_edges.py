@@ -1,0 +1,130 @@
+"""Edge cases of the read models: audit details, versions as of T, rebuild under live writes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from eventsourcing.domain import event
+
+from domain import clock
+from domain.base import OkrAggregate
+from domain.errors import InvalidInput
+from okr.bootstrap import Runtime
+from projections import queries
+from projections.rebuild import rebuild
+from projections.runner import catch_up, start_projections, wait_for_position
+from tests.support.scenario import build_org
+
+DAY1 = datetime(2026, 10, 1, 9, tzinfo=UTC)
+
+
+def test_check_in_repeating_the_last_value_still_shows_current_in_the_audit(
+    runtime: Runtime,
+) -> None:
+    org = build_org(runtime.app)
+    runtime.app.check_in(org.key_result, value=40, actor="ann")
+    runtime.app.check_in(org.key_result, value=40, actor="ann")
+    catch_up(runtime)
+    with runtime.pool.connection() as conn:
+        items = queries.audit(conn, entity_id=org.key_result)["items"]
+    assert [i["changes"]["current"] for i in items[-2:]] == [
+        {"from": None, "to": 40.0}, {"from": 40.0, "to": 40.0}]
+
+
+def test_audit_refuses_a_malformed_entity_id_as_invalid_input(runtime: Runtime) -> None:
+    catch_up(runtime)
+    with runtime.pool.connection() as conn, pytest.raises(InvalidInput):
+        queries.audit(conn, entity_id="not-a-uuid")
+
+
+def test_key_result_version_as_of_counts_check_ins_recorded_at_the_same_instant(
+    runtime: Runtime,
+) -> None:
+    with clock.clock_installed(lambda: DAY1):
+        org = build_org(runtime.app)
+    with clock.clock_installed(lambda: DAY1 + timedelta(days=1)):
+        runtime.app.check_in(org.key_result, value=1, actor="a")
+        last = runtime.app.check_in(org.key_result, value=2, actor="a")
+    with clock.clock_installed(lambda: DAY1 + timedelta(days=3)):
+        runtime.app.check_in(org.key_result, value=3, actor="a")
+    catch_up(runtime)
+    with runtime.pool.connection() as conn:
+        then = queries.key_result_detail(conn, org.key_result, as_of=DAY1 + timedelta(days=2))
+        now = queries.key_result_detail(conn, org.key_result)
+    assert then is not None and now is not None
+    assert (then["version"], then["current"]) == (last.version, 2)
+    assert now["version"] == last.version + 1
+
+
+def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
+    runtime: Runtime,
+) -> None:
+    org = build_org(runtime.app)
+    running = start_projections(runtime, poll_interval=0.05)
+    stop, written = threading.Event(), []
+
+    def writer() -> None:
+        while not stop.is_set():
+            written.append(runtime.app.check_in(org.key_result, value=len(written), actor="w"))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(3):
+            rebuild(runtime)
+        stop.set()
+        thread.join()
+        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=10)
+        assert running.error is None
+    finally:
+        stop.set()
+        running.stop()
+        running.join(5)
+    with runtime.pool.connection() as conn:
+        check_ins = conn.execute("SELECT count(*), count(DISTINCT version) FROM "
+                                 "okr_v_alignment.check_ins").fetchone()
+        entries = queries.audit(conn, entity_id=org.key_result, limit=500)["items"]
+    assert check_ins == (len(written), len(written))
+    assert len(entries) == 1 + len(written)  # created, then one entry per check-in
+
+
+def test_runner_survives_its_database_connections_being_dropped(runtime: Runtime) -> None:
+    running = start_projections(runtime, ["directory"], poll_interval=0.05)
+    try:
+        runtime.app.create_team(name="Before", parent_id=None, actor="a")
+        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=5)
+        with runtime.pool.connection() as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        runtime.app.create_team(name="After", parent_id=None, actor="a")
+        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=10)
+        assert running.error is None
+    finally:
+        running.stop()
+        running.join(5)
+
+
+class Gadget(OkrAggregate):
+    """An aggregate the audit projection has no mapping for (a later domain addition)."""
+
+    @event("Made")
+    def __init__(self, name: str, actor: str) -> None:
+        self.name = name
+
+
+def test_audit_records_event_types_it_has_no_mapping_for_and_skips_plan_bookkeeping(
+    runtime: Runtime,
+) -> None:
+    build_org(runtime.app)
+    gadget = Gadget(name="widget", actor="ann")
+    runtime.app.save(gadget)
+    catch_up(runtime)
+    with runtime.pool.connection() as conn:
+        items = queries.audit(conn, limit=500)["items"]
+        (entry,) = queries.audit(conn, entity_id=gadget.id)["items"]
+    assert (entry["event_type"], entry["actor"]) == ("okr.gadget.made.v1", "ann")
+    assert entry["changes"] == {"name": {"from": None, "to": "widget"}}
+    assert not [i for i in items if i["event_type"].startswith("okr.cycle.plan_entry")]
+    assert len(items) == runtime.feed().head() - 3  # three objectives planned in cycles

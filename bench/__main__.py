@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from bench import kafka_metrics, store_metrics  # noqa: F401 - they register their metrics
+from bench import http_metrics, kafka_metrics, store_metrics  # noqa: F401 - they register metrics
 from bench.dataset import SCALES, load
 from bench.harness import REGISTRY, Context, Result
 from okr.bootstrap import start_runtime

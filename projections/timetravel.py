@@ -29,8 +29,9 @@ OBJECTIVE_FIELDS = (
     "carried_from, closed, reason, recorded_from"
 )
 OBJECTIVES = f"SELECT {OBJECTIVE_FIELDS} FROM {S}.objective_versions"
+# Ids come back as text: thousands of UUID objects per tree cost more than the query.
 KR_FIELDS = ", ".join(
-    f"k.{c}" for c in (
+    f"k.{c}::text AS {c}" if c.endswith("id") else f"k.{c}" for c in (
         "id", "version", "objective_id", "cycle", "title", "kind", "start", "target", "unit",
         "weight", "owner_type", "owner_id", "score", "closed", "reason", "recorded_from",
     )

@@ -214,6 +214,10 @@ class OkrApplication(ServiceBase):
         return self.commit(key_result)
 
     # -- helpers ------------------------------------------------------------------------
+    def require_person(self, person_id: UUID) -> None:
+        """Refuse (422) a body that names a person who does not exist."""
+        self.load(Person, person_id, in_body=True)
+
     def owner(self, data: dict[str, Any]) -> dict[str, str]:
         """Validate an owner reference: the team or person must exist (else 422)."""
         owner = Owner.from_dict(data)

@@ -11,7 +11,7 @@ from domain.base import OkrAggregate
 from domain.errors import InvalidInput
 from domain.values import check_name, check_reason
 
-EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,190}")
 
 
 class Team(OkrAggregate):

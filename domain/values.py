@@ -36,16 +36,23 @@ class Owner:
         return cls(type=kind, id=str(data.get("id")))
 
 
+def check_no_nul(value: str, field: str) -> str:
+    """PostgreSQL text cannot hold NUL; refuse it here rather than stall a projection."""
+    if "\x00" in value:
+        raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+    return value
+
+
 def check_name(value: str, field: str = "title") -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX:
         raise InvalidInput(f"{field} must be 1 to {NAME_MAX} characters", field=field)
-    return value
+    return check_no_nul(value, field)
 
 
 def check_text(value: str | None, field: str, limit: int = TEXT_MAX) -> str | None:
     if value is not None and len(value) > limit:
         raise InvalidInput(f"{field} must be at most {limit} characters", field=field)
-    return value
+    return None if value is None else check_no_nul(value, field)
 
 
 def check_reason(value: str | None) -> str | None:

@@ -20,13 +20,22 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # pgserver narrates every start at INFO; its warnings still show.
+    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _register_commands() -> None:
-    from okr.commands import consume, demo, project, rebuild, relay
+    from okr.commands import consume, project, rebuild, relay, serve
 
-    for module in (project, rebuild, relay, consume, demo):
+    for module in (project, rebuild, relay, consume, serve):
         module.register(app)
+
+    from okr.commands import demo
+
+    demo.register(app)
 
 
 _register_commands()
+
+if __name__ == "__main__":
+    app()

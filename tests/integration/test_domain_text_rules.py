@@ -103,6 +103,14 @@ REFUSALS: dict[str, tuple[Callable[[World], object], type[DomainError]]] = {
         lambda w: objective(w, owner={"type": "robot", "id": str(w.team)}), InvalidInput),
     "owner id that is not a UUID": (
         lambda w: objective(w, owner={"type": "team", "id": "platform"}), InvalidInput),
+    "team name with a NUL": (
+        lambda w: w.app.create_team(name="A\x00B", parent_id=None, actor="a"), InvalidInput),
+    "email with a NUL": (lambda w: person(w, email="b\x00o@example.org"), InvalidInput),
+    "description with a NUL": (lambda w: objective(w, description="x\x00"), InvalidInput),
+    "check-in note with a NUL": (
+        lambda w: w.app.check_in(w.kr, value=1, note="\x00", actor="a"), InvalidInput),
+    "reason with a NUL": (lambda w: w.app.archive_objective(w.sub, reason="\x00", actor="a"),
+                          InvalidInput),
 }
 
 

@@ -1,0 +1,120 @@
+"""The FastAPI application: built around a Runtime, infrastructure started in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from psycopg_pool import ConnectionPool
+
+from api.auth import TokenStore
+from api.errors import install_error_handlers
+from api.idempotency import Idempotency
+from api.metrics import Metrics
+from api.middleware import AccessLog, BodyLimit
+from api.routers import cycles, events, key_results, objectives, ops, organisation, reads
+from api.sse import Broadcaster
+from api.store import ensure_api_tables
+from okr.bootstrap import Runtime
+from projections.runner import start_projections
+
+log = logging.getLogger(__name__)
+DESCRIPTION = """Event-sourced OKRs: objectives aligned in a tree per cycle, key results with
+check-ins, bitemporal time travel (`as_of`, `valid_at`), an audit trail and a live event feed.
+
+Authenticate with `Authorization: Bearer <token>` (the **Authorize** button). Errors are
+`application/problem+json`. See docs/api.md for roles, idempotency and streaming."""
+
+
+def create_app(
+    runtime: Runtime, *, start_background: bool = False, relay: Any = None
+) -> FastAPI:
+    """The API on `runtime`; with `start_background`, it also runs the projections."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool: ConnectionPool[Any] = ConnectionPool(
+            runtime.database_url, min_size=1, max_size=16, open=False, name="okr-api"
+        )
+        await anyio.to_thread.run_sync(pool.open)
+        try:
+            with pool.connection() as conn:
+                ensure_api_tables(conn)
+            token = runtime.settings.bootstrap_token
+            app.state.api_pool = pool
+            app.state.tokens = TokenStore(pool, token.get_secret_value() if token else None)
+            projections = (
+                await anyio.to_thread.run_sync(start_projections, runtime)
+                if start_background else None
+            )
+            broadcaster = Broadcaster(runtime)
+            await broadcaster.start()
+            app.state.projections, app.state.broadcaster = projections, broadcaster
+            try:
+                yield
+            finally:
+                if projections is not None:
+                    projections.stop()  # they finish their batch while the broadcaster stops
+                await broadcaster.stop()
+                if projections is not None:
+                    await anyio.to_thread.run_sync(projections.join, 30)
+        finally:
+            await anyio.to_thread.run_sync(pool.close)
+
+    app = FastAPI(
+        title="okr-ledger", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+        openapi_tags=[
+            {"name": "organisation", "description": "Teams and people"},
+            {"name": "auth", "description": "API tokens"},
+            {"name": "cycles", "description": "Planning periods"},
+            {"name": "objectives", "description": "Objectives and their alignment"},
+            {"name": "key results", "description": "Key results, check-ins, grades"},
+            {"name": "reads", "description": "Tree, audit, changes, history, engagement"},
+            {"name": "events", "description": "The global event log: pages and SSE"},
+            {"name": "operations", "description": "Health, readiness, metrics"},
+        ],
+    )
+    app.state.runtime = runtime
+    app.state.relay = relay
+    app.state.projections = None
+    app.state.metrics = Metrics()
+    app.state.read_wait_timeout = 5.0
+    app.state.ready_max_lag = 1000
+    app.state.sse_heartbeat = 15.0
+    install_error_handlers(app)
+    for router in (organisation, cycles, objectives, key_results, reads, events, ops):
+        app.include_router(router.router)
+    # Outermost last: access log -> body limit -> idempotency -> routes.
+    app.add_middleware(Idempotency, state=app.state)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog, metrics=app.state.metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes a POST safe to retry: a replay with the same body returns the first "
+    "answer and records nothing; the same key with another body is refused (422)",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the `Idempotency-Key` header (handled by middleware)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description,
+            routes=app.routes, tags=app.openapi_tags,
+        )
+        for path, operations in schema["paths"].items():
+            post = operations.get("post")
+            if post is not None and path.startswith("/v1/"):
+                post.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        app.openapi_schema = schema
+    return app.openapi_schema

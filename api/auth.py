@@ -1,0 +1,98 @@
+"""Bearer tokens and roles: admin > member > viewer; the token's person is the actor."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import ConnectionPool
+
+from api.errors import Forbidden, Unauthenticated
+
+Role = Literal["admin", "member", "viewer"]
+RANK: dict[str, int] = {"viewer": 0, "member": 1, "admin": 2}
+BOOTSTRAP_ACTOR = "admin"
+
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="bearer",
+    description="An API token: OKR_BOOTSTRAP_TOKEN (admin) or one from POST /v1/tokens",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the actor recorded on events, and the role."""
+
+    actor: str
+    role: Role
+
+
+def token_hash(token: str) -> str:
+    """Tokens are 32 random bytes, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return f"okr_{secrets.token_urlsafe(32)}"
+
+
+class TokenStore:
+    """Tokens in PostgreSQL, stored only as hashes; the bootstrap token is held in memory."""
+
+    def __init__(self, pool: ConnectionPool[Any], bootstrap_token: str | None) -> None:
+        self.pool = pool
+        self.bootstrap = bootstrap_token.encode() if bootstrap_token else None
+
+    def issue(self, person_id: UUID, role: Role, created_by: str) -> str:
+        token = new_token()
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO okr_api_tokens (token_hash, person_id, role, created_by) "
+                "VALUES (%s, %s, %s, %s)", (token_hash(token), person_id, role, created_by),
+            )
+        return token
+
+    def principal(self, token: str) -> Principal | None:
+        if self.bootstrap is not None and secrets.compare_digest(token.encode(), self.bootstrap):
+            return Principal(actor=BOOTSTRAP_ACTOR, role="admin")
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT person_id, role FROM okr_api_tokens WHERE token_hash = %s",
+                (token_hash(token),),
+            ).fetchone()
+        return None if row is None else Principal(actor=str(row[0]), role=row[1])
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from `Authorization: Bearer <token>`; 401 when missing or unknown."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated()
+    store: TokenStore = request.app.state.tokens
+    principal = store.principal(credentials.credentials)
+    if principal is None:
+        raise Unauthenticated("the bearer token is not known")
+    return principal
+
+
+def require(role: Role) -> Any:
+    """A dependency answering the caller when their role is at least `role`, else 403."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if RANK[principal.role] < RANK[role]:
+            raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
+        return principal
+
+    return Depends(check)
+
+
+Viewer = Annotated[Principal, require("viewer")]
+Member = Annotated[Principal, require("member")]
+Admin = Annotated[Principal, require("admin")]

@@ -1,0 +1,71 @@
+"""Dependencies of the routes, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, Header, Query, Request
+
+from api.errors import NotCaughtUp
+from domain.application import OkrApplication
+from domain.errors import InvalidInput
+from okr.bootstrap import Runtime
+from projections.runner import wait_for_position
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_okr(request: Request) -> OkrApplication:
+    return get_runtime(request).app
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(alias="If-Match", description='Expected current version: `3` or `"3"`'),
+    ] = None,
+) -> int | None:
+    """The version named by `If-Match` (quoted or not); `*` or absent: any version."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match must name a version, like \"3\"", field="If-Match")
+    return int(text)
+
+
+def consistent(
+    request: Request,
+    after_position: Annotated[int | None, Query(
+        ge=0, le=2**62, description="Wait (up to 5 s) until the read models have processed "
+        "this position of the global log (read your writes); 503 otherwise",
+    )] = None,
+) -> None:
+    if not after_position:
+        return
+    timeout: float = request.app.state.read_wait_timeout
+    if not wait_for_position(get_runtime(request).pool, after_position, timeout=timeout):
+        raise NotCaughtUp(
+            f"the read models have not reached position {after_position} yet; retry",
+            headers={"Retry-After": "1"},
+        )
+
+
+def read_connection(
+    runtime: Annotated[Runtime, Depends(get_runtime)], _: Annotated[None, Depends(consistent)]
+) -> Iterator[psycopg.Connection[Any]]:
+    """A read-model connection, once the read models are at `after_position`."""
+    with runtime.pool.connection() as conn:
+        yield conn
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Okr = Annotated[OkrApplication, Depends(get_okr)]
+IfMatch = Annotated[int | None, Depends(if_match)]
+Consistent = Annotated[None, Depends(consistent)]
+ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]

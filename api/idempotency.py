@@ -1,0 +1,152 @@
+"""`Idempotency-Key` on POST: the first answer is stored durably and replayed.
+
+Records live in PostgreSQL keyed by (token hash, key) with a hash of method, path, query
+and body. The first request inserts its row and holds it, uncommitted, while it runs; a
+concurrent request with the same key blocks on that insert until the first commits (then
+it replays the stored answer) or rolls back (then it runs itself). Only successful (2xx)
+answers are stored: a refused command recorded nothing, so running it again is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import anyio
+from anyio.to_thread import run_sync
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+from starlette.datastructures import State
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import token_hash
+from api.errors import problem
+
+MAX_KEY = 255
+Stored = tuple[str, int, bytes, str]
+
+
+def _claim(conn: Connection[Any], owner: str, key: str, request_hash: str) -> Stored | None:
+    """Insert our row (and hold it), or return the committed row of an earlier request."""
+    conn.execute("SET LOCAL lock_timeout = '60s'")
+    inserted = conn.execute(
+        "INSERT INTO okr_api_idempotency (token_hash, key, request_hash, status, body, "
+        "content_type) VALUES (%s, %s, %s, 0, '', '') ON CONFLICT DO NOTHING RETURNING 1",
+        (owner, key, request_hash),
+    ).fetchone()
+    if inserted is not None:
+        return None
+    row = conn.execute(
+        "SELECT request_hash, status, body, content_type FROM okr_api_idempotency "
+        "WHERE token_hash = %s AND key = %s", (owner, key),
+    ).fetchone()
+    assert row is not None
+    return str(row[0]), int(row[1]), bytes(row[2]), str(row[3])
+
+
+def _store(conn: Connection[Any], owner: str, key: str, answer: tuple[int, bytes, str]) -> None:
+    conn.execute(
+        "UPDATE okr_api_idempotency SET status = %s, body = %s, content_type = %s "
+        "WHERE token_hash = %s AND key = %s", (*answer, owner, key),
+    )
+    conn.commit()
+
+
+class Idempotency:
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state
+        # Waiting for another request's row lock happens on threads of its own, so waiters
+        # never starve the threads the first request needs to finish.
+        self.waiting = anyio.CapacityLimiter(64)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"]) if scope["type"] == "http" else {}
+        key = headers.get(b"idempotency-key")
+        authorization = headers.get(b"authorization", b"")
+        if scope.get("method") != "POST" or key is None or not authorization:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= MAX_KEY:
+            await problem(422, f"Idempotency-Key must be 1 to {MAX_KEY} characters",
+                          type_name="invalid-input")(scope, receive, send)
+            return
+        body, replay = await _read_body(receive)
+        fingerprint = hashlib.sha256(b"\0".join(
+            (b"POST", scope["path"].encode(), scope.get("query_string", b""), body)
+        )).hexdigest()
+        owner = token_hash(authorization.decode("latin-1").partition(" ")[2].strip())
+        pool: ConnectionPool[Any] = self.state.api_pool
+        conn = await run_sync(pool.getconn, limiter=self.waiting)
+        try:
+            stored = await run_sync(
+                _claim, conn, owner, key.decode("latin-1"), fingerprint, limiter=self.waiting
+            )
+            if stored is not None:
+                await run_sync(conn.rollback)
+                await _answer_stored(stored, fingerprint, scope, receive, send)
+                return
+            messages: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                messages.append(message)
+
+            await self.app(scope, replay, keep)
+            status = next(int(m["status"]) for m in messages if m["type"] == "http.response.start")
+            if 200 <= status < 300:
+                answer = (status, b"".join(m.get("body", b"") for m in messages
+                                           if m["type"] == "http.response.body"),
+                          _content_type(messages))
+                await run_sync(_store, conn, owner, key.decode("latin-1"), answer)
+            else:
+                await run_sync(conn.rollback)
+            for message in messages:
+                await send(message)
+        except BaseException:
+            await run_sync(conn.rollback)
+            raise
+        finally:
+            await run_sync(pool.putconn, conn)
+
+
+async def _answer_stored(
+    stored: Stored, fingerprint: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    request_hash, status, body, content_type = stored
+    if request_hash != fingerprint:
+        await problem(422, "this Idempotency-Key was used with a different request",
+                      title="Idempotency key reused",
+                      type_name="idempotency-key-reused")(scope, receive, send)
+        return
+    replayed = Response(body, status_code=status, media_type=content_type,
+                        headers={"Idempotent-Replayed": "true"})
+    await replayed(scope, receive, send)
+
+
+def _content_type(messages: list[Message]) -> str:
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    for name, value in start.get("headers", []):
+        if name.lower() == b"content-type":
+            return bytes(value).decode("latin-1")
+    return "application/json"
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body, delivered = b"".join(chunks), False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay

@@ -1,0 +1,99 @@
+"""ASGI middleware: request body limit, and one log line plus metrics per request."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import problem
+from api.metrics import Metrics
+
+log = logging.getLogger("api.access")
+MAX_BODY = 1024 * 1024
+
+
+class BodyLimit:
+    """Refuse bodies over `limit` bytes with 413, with or without Content-Length.
+
+    The body (at most `limit` bytes) is read here and handed on, so chunked uploads are
+    counted as they arrive and never reach a route when too large.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body, delivered = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = problem(413, f"the request body is larger than {self.limit} bytes",
+                         type_name="payload-too-large")
+        await answer(scope, receive, send)
+
+
+class AccessLog:
+    """One line per request (method, route, status, duration); metrics by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            seconds = time.perf_counter() - started
+            route = _route_of(scope)
+            self.metrics.observe(scope["method"], route, status, seconds)
+            log.info("%s %s %s %.1fms", scope["method"], route, status, seconds * 1000,
+                     extra={"method": scope["method"], "route": route, "status": status,
+                            "duration_ms": round(seconds * 1000, 1)})
+
+
+def _route_of(scope: Scope) -> str:
+    """The route template (`/v1/objectives/{objective_id}`), never the raw path or query."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"

@@ -1,0 +1,54 @@
+"""The global log of events: a paged feed and a Server-Sent Events stream."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api import schemas as s
+from api.auth import Viewer
+from api.deps import Consistent, RuntimeDep
+from api.errors import error_responses
+from api.sse import Broadcaster, read_envelopes
+from domain.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+After = Annotated[int, Query(ge=0, le=2**62, description="Only events after this position")]
+
+
+@router.get("", response_model=s.EventPage, responses=error_responses(401, 422, 503))
+def list_events(
+    runtime: RuntimeDep, _: Viewer, __: Consistent, after: After = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
+) -> dict[str, object]:
+    """A page of event envelopes in log order; pass `next_after` as `after` for the next."""
+    items = read_envelopes(runtime, after, limit)
+    return {"items": items, "next_after": items[-1]["position"] if items else after}
+
+
+@router.get(
+    "/stream", response_class=StreamingResponse,
+    responses={200: {"description": "text/event-stream: `id:` position, `event:` type, "
+                     "`data:` envelope JSON; `: heartbeat` comments every 15 s",
+                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+               **error_responses(401, 422)},
+)
+async def stream_events(
+    request: Request, _: Viewer, after: After = 0,
+    last_event_id: Annotated[str | None, Header(
+        alias="Last-Event-ID", description="Resume after this position (wins over `after`)"
+    )] = None,
+) -> StreamingResponse:
+    """Follow the log live as Server-Sent Events, resuming with Last-Event-ID."""
+    if last_event_id is not None:
+        if not last_event_id.strip().isdigit():
+            raise InvalidInput("Last-Event-ID must be a position", field="Last-Event-ID")
+        after = int(last_event_id.strip())
+    broadcaster: Broadcaster = request.app.state.broadcaster
+    return StreamingResponse(
+        broadcaster.stream(after, request.app.state.sse_heartbeat),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,114 @@
+"""Objectives: create, read (with time travel), edit, realign, reassign, carry over, archive."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Response, status
+
+from api import schemas as s
+from api.auth import Member, Viewer
+from api.deps import IfMatch, Okr, ReadConn
+from api.errors import error_responses
+from api.timeparams import AsOf, ValidAt
+from domain.errors import NotFound
+from projections import queries
+
+router = APIRouter(prefix="/v1/objectives", tags=["objectives"])
+CHANGE = error_responses(401, 403, 404, 409, 412, 413, 422)
+ObjectiveId = Annotated[UUID, Path(description="The objective's id")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
+             responses=error_responses(401, 403, 409, 413, 422))
+def create_objective(body: s.ObjectiveCreate, okr: Okr, who: Member) -> dict[str, object]:
+    """Create an objective in a cycle, optionally aligned under a parent objective."""
+    return okr.create_objective(
+        cycle=body.cycle, title=body.title, description=body.description,
+        owner=body.owner.model_dump(mode="json"), parent_id=body.parent_id, actor=who.actor,
+    ).as_dict()
+
+
+@router.get("/{objective_id}", response_model=s.ObjectivePublic,
+            responses=error_responses(401, 404, 422, 503))
+def get_objective(
+    objective_id: ObjectiveId, response: Response, conn: ReadConn, _: Viewer,
+    as_of: AsOf = None, valid_at: ValidAt = None,
+) -> dict[str, object]:
+    """An objective with its key results, now or as of / valid at past instants."""
+    found = queries.objective_detail(conn, objective_id, as_of=as_of, valid_at=valid_at)
+    if found is None:
+        raise NotFound(f"unknown objective {objective_id}")
+    response.headers["ETag"] = f'"{found["version"]}"'
+    return found
+
+
+@router.patch("/{objective_id}", response_model=s.CommandAnswer, responses=CHANGE)
+def edit_objective(
+    objective_id: ObjectiveId, body: s.ObjectiveUpdate, okr: Okr, who: Member, version: IfMatch
+) -> dict[str, object]:
+    """Change an objective's title or description."""
+    return okr.edit_objective(
+        objective_id, title=body.title, description=body.description, reason=body.reason,
+        actor=who.actor, if_match=version,
+    ).as_dict()
+
+
+@router.put("/{objective_id}/owner", response_model=s.CommandAnswer, responses=CHANGE)
+def reassign_objective(
+    objective_id: ObjectiveId, body: s.OwnerChange, okr: Okr, who: Member, version: IfMatch
+) -> dict[str, object]:
+    """Give an objective to another team or person."""
+    return okr.reassign_objective(
+        objective_id, owner=body.owner.model_dump(mode="json"), reason=body.reason,
+        actor=who.actor, if_match=version,
+    ).as_dict()
+
+
+@router.put("/{objective_id}/parent", response_model=s.CommandAnswer, responses=CHANGE)
+def realign_objective(
+    objective_id: ObjectiveId, body: s.ParentChange, okr: Okr, who: Member, version: IfMatch
+) -> dict[str, object]:
+    """Align an objective under another parent (null: make it a root); loops are refused."""
+    return okr.realign_objective(
+        objective_id, parent_id=body.parent_id, reason=body.reason, actor=who.actor,
+        if_match=version,
+    ).as_dict()
+
+
+@router.post("/{objective_id}/carry-over", status_code=status.HTTP_201_CREATED,
+             response_model=s.CommandAnswer, responses=CHANGE)
+def carry_over(
+    objective_id: ObjectiveId, body: s.CarryOver, okr: Okr, who: Member
+) -> dict[str, object]:
+    """Continue an objective in another cycle; answers the new objective."""
+    return okr.carry_over(
+        objective_id, cycle=body.cycle, reason=body.reason, actor=who.actor
+    ).as_dict()
+
+
+@router.post("/{objective_id}/archive", response_model=s.CommandAnswer, responses=CHANGE)
+def archive_objective(
+    objective_id: ObjectiveId, okr: Okr, who: Member, version: IfMatch,
+    body: s.Archive | None = None,
+) -> dict[str, object]:
+    """Archive an objective; it leaves the alignment tree and progress roll-ups."""
+    return okr.archive_objective(
+        objective_id, reason=None if body is None else body.reason, actor=who.actor,
+        if_match=version,
+    ).as_dict()
+
+
+@router.post("/{objective_id}/key-results", status_code=status.HTTP_201_CREATED,
+             response_model=s.CommandAnswer, responses=CHANGE)
+def add_key_result(
+    objective_id: ObjectiveId, body: s.KeyResultCreate, okr: Okr, who: Member, version: IfMatch
+) -> dict[str, object]:
+    """Add a key result to an objective (If-Match applies to the objective)."""
+    return okr.add_key_result(
+        objective_id, title=body.title, kind=body.kind, start=body.start, target=body.target,
+        unit=body.unit, weight=body.weight,
+        owner=None if body.owner is None else body.owner.model_dump(mode="json"),
+        actor=who.actor, if_match=version,
+    ).as_dict()

@@ -1,0 +1,154 @@
+"""Server-Sent Events: one broadcaster follows the log and fans out to client queues.
+
+The broadcaster is a single asyncio task: it reads new events from the global log (waking on
+PostgreSQL NOTIFY, polling as a fallback) and puts their envelopes into every client's
+bounded queue, keeping a window of recent envelopes. A client that starts or resumes behind
+that window, or whose queue overflowed, first catches up from the log, then follows its
+queue; positions are deduplicated, so nothing is skipped or sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from okr.bootstrap import Runtime
+from projections.envelope import envelope_of
+
+log = logging.getLogger(__name__)
+Envelope = dict[str, Any]
+OVERFLOW, CLOSED = "overflow", "closed"  # control messages in a client queue
+
+
+@dataclass(eq=False)
+class Subscription:
+    queue: asyncio.Queue[Envelope | str]
+
+    def control(self, message: str) -> None:
+        """Replace whatever is queued by a control message."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(message)
+
+
+def read_envelopes(runtime: Runtime, after: int, limit: int) -> list[Envelope]:
+    return [envelope_of(r.event, r.position).as_dict() for r in runtime.feed().read(after, limit)]
+
+
+def frame(envelope: Envelope) -> str:
+    data = json.dumps(envelope, separators=(",", ":"))
+    return f"id: {envelope['position']}\nevent: {envelope['type']}\ndata: {data}\n\n"
+
+
+@dataclass(eq=False)
+class Broadcaster:
+    runtime: Runtime
+    window_size: int = 1000
+    queue_size: int = 5000
+    batch_size: int = 500
+    poll_interval: float = 0.5
+    position: int = 0
+    window: deque[Envelope] = field(default_factory=deque)
+    window_start: int = 0  # the window holds every event after this position
+    subscriptions: set[Subscription] = field(default_factory=set)
+    _stopping: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.position = self.window_start = await asyncio.to_thread(self.runtime.feed().head)
+        self._task = asyncio.create_task(self._follow(), name="sse-broadcaster")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.close_clients()
+        if self._task is not None:
+            await self._task
+
+    def close_clients(self) -> None:
+        for subscription in list(self.subscriptions):
+            subscription.control(CLOSED)
+        self.subscriptions.clear()
+
+    async def _follow(self) -> None:
+        signal = self.runtime.new_event_signal(self.poll_interval)
+        try:
+            while not self._stopping:
+                try:
+                    batch = await asyncio.to_thread(
+                        read_envelopes, self.runtime, self.position, self.batch_size
+                    )
+                except Exception:  # the database may come back; clients keep waiting
+                    log.exception("SSE broadcaster cannot read the log; retrying")
+                    batch = []
+                if batch:
+                    self._publish(batch)
+                else:
+                    await asyncio.to_thread(signal.wait, self.poll_interval)
+        finally:
+            await asyncio.to_thread(signal.close)
+
+    def _publish(self, batch: list[Envelope]) -> None:
+        for envelope in batch:
+            self.window.append(envelope)
+            self.position = envelope["position"]
+        while len(self.window) > self.window_size:
+            self.window_start = self.window.popleft()["position"]
+        for subscription in list(self.subscriptions):
+            for envelope in batch:
+                try:
+                    subscription.queue.put_nowait(envelope)
+                except asyncio.QueueFull:
+                    self.subscriptions.discard(subscription)
+                    subscription.control(OVERFLOW)
+                    break
+
+    def subscribe(self, after: int) -> tuple[Subscription, list[Envelope] | None]:
+        """A new queue, and the window's envelopes after `after` (None: not covered)."""
+        subscription = Subscription(asyncio.Queue(self.queue_size))
+        self.subscriptions.add(subscription)
+        if after < self.window_start:
+            return subscription, None
+        return subscription, [e for e in self.window if e["position"] > after]
+
+    async def stream(self, after: int, heartbeat: float) -> AsyncIterator[str]:
+        """SSE frames of every event after `after`, then live ones, with heartbeats."""
+        last = after
+        yield "retry: 2000\n: connected\n\n"
+        while not self._stopping:
+            subscription, backlog = self.subscribe(last)
+            try:
+                if backlog is None:  # behind the window: catch up from the log first
+                    while batch := await asyncio.to_thread(
+                        read_envelopes, self.runtime, last, self.batch_size
+                    ):
+                        for envelope in batch:
+                            yield frame(envelope)
+                            last = envelope["position"]
+                    backlog = []
+                for envelope in backlog:
+                    if envelope["position"] > last:
+                        yield frame(envelope)
+                        last = envelope["position"]
+                while True:
+                    try:
+                        item = await asyncio.wait_for(subscription.queue.get(), heartbeat)
+                    except TimeoutError:
+                        yield ": heartbeat\n\n"
+                        continue
+                    if item == CLOSED:
+                        return
+                    if item == OVERFLOW:
+                        break  # catch up from the log, then follow again
+                    assert isinstance(item, dict)
+                    if item["position"] > last:
+                        yield frame(item)
+                        last = item["position"]
+            finally:
+                self.subscriptions.discard(subscription)

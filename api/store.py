@@ -1,0 +1,32 @@
+"""The API's own tables (tokens, idempotency records), created at start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS okr_api_tokens (
+        token_hash text PRIMARY KEY,
+        person_id uuid NOT NULL,
+        role text NOT NULL CHECK (role IN ('admin', 'member', 'viewer')),
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())""",
+    """CREATE TABLE IF NOT EXISTS okr_api_idempotency (
+        token_hash text NOT NULL,
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        status integer NOT NULL,
+        body bytea NOT NULL,
+        content_type text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (token_hash, key))""",
+)
+
+
+def ensure_api_tables(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('okr_api_ddl'))")
+        for statement in DDL:
+            conn.execute(statement.encode())

@@ -1,0 +1,73 @@
+"""Idempotency-Key: a replay returns the first answer and records nothing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from okr.bootstrap import Runtime
+from tests.e2e.conftest import Api, Org
+
+
+def test_replay_with_the_same_body_returns_the_first_answer_and_records_nothing(
+    api: Api, runtime: Runtime
+) -> None:
+    first = api.post("/v1/teams", {"name": "Platform"}, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == 201
+    head = runtime.feed().head()
+    again = api.post("/v1/teams", {"name": "Platform"}, headers={"Idempotency-Key": "k1"})
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert runtime.feed().head() == head
+
+
+def test_same_key_with_a_different_body_is_422(api: Api, runtime: Runtime) -> None:
+    api.post("/v1/teams", {"name": "Platform"}, headers={"Idempotency-Key": "k1"})
+    head = runtime.feed().head()
+    other = api.post("/v1/teams", {"name": "Other"}, headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 422
+    assert other.headers["content-type"] == "application/problem+json"
+    assert runtime.feed().head() == head
+
+
+def test_keys_belong_to_their_token(api: Api, org: Org, runtime: Runtime) -> None:
+    api.cycle()
+    body = {"cycle": "2026-Q4", "title": "Mine", "owner": {"type": "team", "id": org.team}}
+    mine = api.post("/v1/objectives", body, headers={"Idempotency-Key": "same"})
+    theirs = api.post("/v1/objectives", body, token=org.member,
+                      headers={"Idempotency-Key": "same"})
+    assert mine.json()["id"] != theirs.json()["id"]
+
+
+def test_a_refused_command_is_not_stored_so_it_runs_again(api: Api, org: Org) -> None:
+    api.cycle()
+    kr = api.key_result(api.objective(org.team)["id"])
+    url = f"/v1/key-results/{kr['id']}/check-ins"
+    stale = {"If-Match": "99", "Idempotency-Key": "c1"}
+    assert api.post(url, {"value": 5}, headers=stale).status_code == 412
+    fresh = {"If-Match": str(kr["version"]), "Idempotency-Key": "c1"}
+    first = api.post(url, {"value": 5}, headers=fresh)
+    assert first.status_code == 200
+    assert api.post(url, {"value": 5}, headers=fresh).json() == first.json()
+
+
+def test_concurrent_identical_requests_record_once(api: Api, runtime: Runtime) -> None:
+    head = runtime.feed().head()
+    start = threading.Barrier(8)
+
+    def send(_: int) -> tuple[int, str]:
+        start.wait()
+        answer = api.post("/v1/teams", {"name": "Once"}, headers={"Idempotency-Key": "race"})
+        return answer.status_code, answer.json()["id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert {status for status, _ in answers} == {201}
+    assert len({team for _, team in answers}) == 1
+    assert runtime.feed().head() == head + 1
+
+
+def test_overlong_key_is_422(api: Api) -> None:
+    answer = api.post("/v1/teams", {"name": "x"}, headers={"Idempotency-Key": "k" * 256})
+    assert answer.status_code == 422

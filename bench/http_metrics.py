@@ -137,14 +137,14 @@ async def _latencies(base: str, token: str, path: str, params: list[dict[str, An
 def asof_vs_current(ctx: Context) -> Result:
     token = secrets.token_urlsafe(24)
     cycle = ctx.cycles[-1]
-    instants = _instants(ctx, 40)
+    instants = _instants(ctx, 40, cycle)
     with okr_server(ctx, token) as base:
         current = asyncio.run(_latencies(base, token, "/v1/alignment-tree",
                                          [{"cycle": cycle}] * 40))
         as_of = asyncio.run(_latencies(base, token, "/v1/alignment-tree", [
             {"cycle": cycle, "as_of": t.isoformat()} for t in instants]))
     return ratio_result(p(as_of, 0.95), p(current, 0.95), at_most=1.5, unit="ms (p95)",
-                        note=f"cycle {cycle}, 40 requests each, as_of uniform over history")
+                        note=f"cycle {cycle}, 40 requests each, as_of uniform over the cycle's history")
 
 
 async def _sse_client(base: str, token: str, after: int, seen: dict[int, list[float]],

@@ -19,10 +19,13 @@ from projections.tree import alignment_tree
 SAMPLES = 30
 
 
-def _instants(ctx: Context, count: int) -> list[datetime]:
+def _instants(ctx: Context, count: int, cycle: str | None = None) -> list[datetime]:
+    """Random instants over the history of `cycle` (default: of every cycle)."""
     with ctx.runtime.pool.connection() as conn:
         row = conn.execute("SELECT min(recorded_from), max(recorded_from) "
-                           "FROM okr_v_alignment.objective_versions").fetchone()
+                           "FROM okr_v_alignment.objective_versions "
+                           "WHERE %(cycle)s::text IS NULL OR cycle = %(cycle)s",
+                           {"cycle": cycle}).fetchone()
     assert row is not None and row[0] is not None
     low, high = row
     rng = random.Random(11)

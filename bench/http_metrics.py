@@ -144,7 +144,8 @@ def asof_vs_current(ctx: Context) -> Result:
         as_of = asyncio.run(_latencies(base, token, "/v1/alignment-tree", [
             {"cycle": cycle, "as_of": t.isoformat()} for t in instants]))
     return ratio_result(p(as_of, 0.95), p(current, 0.95), at_most=1.5, unit="ms (p95)",
-                        note=f"cycle {cycle}, 40 requests each, as_of uniform over the cycle's history")
+                        note=f"cycle {cycle}, 40 requests each, as_of uniform over "
+                             "the cycle's history")
 
 
 async def _sse_client(base: str, token: str, after: int, seen: dict[int, list[float]],

@@ -60,7 +60,7 @@ def start_runtime(settings: Settings | None = None, *, pool_size: int = 8) -> Ru
         # Autocommit: reads hold no transaction; writes use explicit `conn.transaction()`.
         pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, name="okr-views",
-            kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True},
         )
         with pool.connection() as conn:
             ensure_tracking_table(conn)

@@ -40,7 +40,6 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
-        "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
         # Cached aggregates are fast-forwarded from the store before use, so several
         # processes writing the same aggregates stay correct (optimistic concurrency).

@@ -82,7 +82,9 @@ class EmbeddedPostgres:
     _server: Any = field(default=None, init=False, repr=False)
 
     def start(self) -> str:
-        import pgserver  # only the embedded default needs it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            import pgserver  # only the embedded default needs it
 
         pgdata = (self.data_dir / "pgdata").resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)

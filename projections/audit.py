@@ -8,7 +8,6 @@ from uuid import UUID
 
 import orjson
 import psycopg
-from psycopg.types.json import Jsonb
 
 from domain.event_types import aggregate_type_of, event_type_of
 from projections.base import ProjectionSpec, event_key, q
@@ -101,7 +100,18 @@ def _entry(r: RecordedEvent, states: dict[UUID, dict[str, Any]]) -> tuple[Any, .
                if before is None or known.get(k) != v or k in ALWAYS_SHOWN}
     states[e.originator_id] = {**known, **after}
     return (r.position, e.timestamp, e.actor, aggregate_type_of(e), e.originator_id,
-            event_type_of(e), Jsonb(changes, dumps=_dumps), getattr(e, "reason", None))
+            event_type_of(e), _dumps(changes), getattr(e, "reason", None))
+
+
+def _copy_entries(
+    cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent],
+    states: dict[UUID, dict[str, Any]],
+) -> None:
+    entries = [entry for r in batch if (entry := _entry(r, states)) is not None]
+    # COPY in text format: the JSON of `changes` goes as text into its jsonb column.
+    with cur.copy(q("COPY {s}.entries FROM STDIN", s)) as copy:
+        for entry in entries:
+            copy.write_row(entry)
 
 
 def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent]) -> None:
@@ -110,14 +120,29 @@ def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent])
     rows = cur.execute(q("SELECT entity_id, state FROM {s}.entity_state "
                          "WHERE entity_id = ANY(%s)", s), (ids,)).fetchall()
     states: dict[UUID, dict[str, Any]] = {row[0]: row[1] for row in rows}
-    entries = [entry for r in batch if (entry := _entry(r, states)) is not None]
-    with cur.copy(q("COPY {s}.entries FROM STDIN", s)) as copy:
-        for entry in entries:
-            copy.write_row(entry)
-    changed = [(k, Jsonb(v, dumps=_dumps)) for k, v in states.items()]
-    cur.executemany(q("INSERT INTO {s}.entity_state VALUES (%s, %s) "
+    _copy_entries(cur, s, batch, states)
+    changed = [(k, _dumps(v)) for k, v in states.items()]
+    cur.executemany(q("INSERT INTO {s}.entity_state VALUES (%s, %s::jsonb) "
                       "ON CONFLICT (entity_id) DO UPDATE SET state = EXCLUDED.state", s),
                     changed)
+
+
+class AuditRebuild:
+    """A rebuild into an empty shadow: every entity's state stays in memory between batches
+    (thousands of small dicts) and is written once, by COPY, at the end."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        self.states: dict[UUID, dict[str, Any]] = {}
+
+    def apply(self, cur: psycopg.Cursor[Any], batch: list[RecordedEvent]) -> None:
+        _copy_entries(cur, self.schema, batch, self.states)
+
+    def finish(self, cur: psycopg.Cursor[Any]) -> None:
+        with cur.copy(q("COPY {s}.entity_state (entity_id, state) FROM STDIN",
+                        self.schema)) as copy:
+            for entity_id, state in self.states.items():
+                copy.write_row((entity_id, _dumps(state)))
 
 
 def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
@@ -126,5 +151,5 @@ def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
 
 AUDIT = ProjectionSpec(
     name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry),
-    batch_handler=record_entries,
+    batch_handler=record_entries, rebuild_session=AuditRebuild,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -13,6 +13,23 @@ from projections.feed import RecordedEvent
 
 Handler = Callable[[psycopg.Cursor[Any], str, RecordedEvent], None]
 BatchHandler = Callable[[psycopg.Cursor[Any], str, list[RecordedEvent]], None]
+
+
+class RebuildSession(Protocol):
+    """Applies a whole rebuild into a fresh shadow schema, batch after batch.
+
+    A session may keep state in memory between batches (the shadow is invisible until the
+    swap, and a failed rebuild starts over from an empty shadow); `finish` writes whatever it
+    deferred, inside the swap's transaction.
+    """
+
+    def apply(self, cur: psycopg.Cursor[Any], batch: list[RecordedEvent]) -> None: ...
+
+    def finish(self, cur: psycopg.Cursor[Any]) -> None: ...
+
+
+def is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
 
 
 def event_key(event: Any) -> str:
@@ -28,6 +45,7 @@ class ProjectionSpec:
     ddl: tuple[str, ...]
     handlers: dict[str, Handler] = field(default_factory=dict)
     batch_handler: BatchHandler | None = None
+    rebuild_session: Callable[[str], RebuildSession] | None = None
 
     @property
     def schema(self) -> str:
@@ -37,11 +55,28 @@ class ProjectionSpec:
     def tracking_name(self) -> str:
         return f"projection:{self.name}"
 
-    def create(self, conn: psycopg.Connection[Any], schema: str | None = None) -> None:
+    def create(
+        self, conn: psycopg.Connection[Any], schema: str | None = None, *, indexes: bool = True
+    ) -> None:
+        """The schema and tables; without `indexes`, no secondary indexes (bulk loads)."""
         target = schema or self.schema
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target)))
         for statement in self.ddl:
-            conn.execute(statement.format(s=target).encode())
+            if indexes or not is_index(statement):
+                conn.execute(statement.format(s=target).encode())
+
+    def create_indexes(self, conn: psycopg.Connection[Any], schema: str | None = None) -> None:
+        """The secondary indexes (after a bulk load into tables created without them)."""
+        target = schema or self.schema
+        for statement in self.ddl:
+            if is_index(statement):
+                conn.execute(statement.format(s=target).encode())
+
+    def session(self, schema: str) -> RebuildSession:
+        """How a rebuild applies its batches into `schema`, a fresh, empty shadow."""
+        if self.rebuild_session is not None:
+            return self.rebuild_session(schema)
+        return _BatchSession(self, schema)
 
     def apply(self, cur: psycopg.Cursor[Any], schema: str, recorded: RecordedEvent) -> None:
         handler = self.handlers.get(event_key(recorded.event))
@@ -57,6 +92,18 @@ class ProjectionSpec:
             return
         for recorded in batch:
             self.apply(cur, schema, recorded)
+
+
+@dataclass
+class _BatchSession:
+    spec: ProjectionSpec
+    schema: str
+
+    def apply(self, cur: psycopg.Cursor[Any], batch: list[RecordedEvent]) -> None:
+        self.spec.apply_batch(cur, self.schema, batch)
+
+    def finish(self, cur: psycopg.Cursor[Any]) -> None:
+        pass
 
 
 def q(statement: str, schema: str) -> bytes:

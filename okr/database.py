@@ -41,6 +41,10 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # Saves in one round trip: lock, NOTIFY, insert and commit inside the server, so the
+        # table lock is not held across a round trip to Python (okr/eventstore.py).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+        "APPLICATION_RECORDER_TOPIC": "okr.eventstore:LockedInsertRecorder",
         # Cached aggregates are fast-forwarded from the store before use, so several
         # processes writing the same aggregates stay correct (optimistic concurrency).
         "AGGREGATE_CACHE_MAXSIZE": "10000",

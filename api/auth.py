@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import Forbidden, Unauthenticated
 
@@ -57,9 +58,19 @@ class TokenStore:
             )
         return token
 
-    def principal(self, token: str) -> Principal | None:
+    def bootstrap_principal(self, token: str) -> Principal | None:
+        """The admin principal when `token` is the bootstrap token (no database needed)."""
         if self.bootstrap is not None and secrets.compare_digest(token.encode(), self.bootstrap):
             return Principal(actor=BOOTSTRAP_ACTOR, role="admin")
+        return None
+
+    def principal(self, token: str) -> Principal | None:
+        bootstrap = self.bootstrap_principal(token)
+        if bootstrap is not None:
+            return bootstrap
+        return self.stored_principal(token)
+
+    def stored_principal(self, token: str) -> Principal | None:
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT person_id, role FROM okr_api_tokens WHERE token_hash = %s",
@@ -68,15 +79,21 @@ class TokenStore:
         return None if row is None else Principal(actor=str(row[0]), role=row[1])
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller, from `Authorization: Bearer <token>`; 401 when missing or unknown."""
+    """The caller, from `Authorization: Bearer <token>`; 401 when missing or unknown.
+
+    On the event loop: the bootstrap token needs no database; a stored token is looked up
+    on a worker thread.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
     store: TokenStore = request.app.state.tokens
-    principal = store.principal(credentials.credentials)
+    principal = store.bootstrap_principal(credentials.credentials)
+    if principal is None:
+        principal = await run_in_threadpool(store.stored_principal, credentials.credentials)
     if principal is None:
         raise Unauthenticated("the bearer token is not known")
     return principal
@@ -85,7 +102,7 @@ def authenticate(
 def require(role: Role) -> Any:
     """A dependency answering the caller when their role is at least `role`, else 403."""
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if RANK[principal.role] < RANK[role]:
             raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
         return principal

@@ -1,4 +1,9 @@
-"""Dependencies of the routes, as `Annotated` aliases."""
+"""Dependencies of the routes, as `Annotated` aliases.
+
+Dependencies that never block are `async def`: FastAPI runs every plain `def` dependency on
+a worker thread, and a hop to a thread and back per dependency costs more than the
+dependency itself. Those that may wait on the database still do so on a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import NotCaughtUp
 from domain.application import OkrApplication
@@ -15,16 +21,17 @@ from okr.bootstrap import Runtime
 from projections.runner import wait_for_position
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_okr(request: Request) -> OkrApplication:
-    return get_runtime(request).app
+async def get_okr(request: Request) -> OkrApplication:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.app
 
 
-def if_match(
+async def if_match(
     value: Annotated[
         str | None,
         Header(alias="If-Match", description='Expected current version: `3` or `"3"`'),
@@ -39,7 +46,7 @@ def if_match(
     return int(text)
 
 
-def consistent(
+async def consistent(
     request: Request,
     after_position: Annotated[int | None, Query(
         ge=0, le=2**62, description="Wait (up to 5 s) until the read models have processed "
@@ -49,7 +56,11 @@ def consistent(
     if not after_position:
         return
     timeout: float = request.app.state.read_wait_timeout
-    if not wait_for_position(get_runtime(request).pool, after_position, timeout=timeout):
+    runtime: Runtime = request.app.state.runtime
+    caught_up = await run_in_threadpool(
+        wait_for_position, runtime.pool, after_position, timeout=timeout
+    )
+    if not caught_up:
         raise NotCaughtUp(
             f"the read models have not reached position {after_position} yet; retry",
             headers={"Retry-After": "1"},

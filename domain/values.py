@@ -13,6 +13,7 @@ from domain.errors import InvalidInput
 NAME_MAX = 200
 TEXT_MAX = 10_000
 REASON_MAX = 1_000
+WEIGHT_MAX = 1e6  # weighted means of huge weights overflow to inf/nan
 CYCLE_KEY_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
 OwnerType = Literal["team", "person"]
 KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
@@ -76,8 +77,9 @@ def check_unit_interval(value: float | None, field: str) -> float | None:
 
 def check_weight(value: float) -> float:
     weight = check_finite(value, "weight")
-    if weight <= 0:
-        raise InvalidInput("weight must be greater than 0", field="weight")
+    if not 0 < weight <= WEIGHT_MAX:
+        raise InvalidInput(f"weight must be greater than 0 and at most {WEIGHT_MAX:g}",
+                           field="weight")
     return weight
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from domain.errors import InvalidInput
 from projections.timetravel import (
     Instant,
     cycle_key_results,
@@ -51,6 +52,8 @@ def _plain(value: Any) -> Any:
 
 
 def changes(conn: Conn, cycle: str, since: datetime, until: datetime) -> dict[str, Any] | None:
+    if since > until:
+        raise InvalidInput("since must not be later than until", field="since")
     if not cycle_exists(conn, cycle):
         return None
     objectives_a, krs_a = cycle_state(conn, cycle, Instant.of(since, None))
@@ -92,8 +95,11 @@ def _cycle_rows(conn: Conn, from_cycle: str | None, to_cycle: str | None) -> lis
         rows = cur.execute(b"SELECT key, starts_on, ends_on, status FROM okr_v_directory.cycles "
                            b"ORDER BY starts_on, key").fetchall()
     starts = {row["key"]: row["starts_on"] for row in rows}
-    low = starts.get(from_cycle, date.min) if from_cycle else date.min
-    high = starts.get(to_cycle, date.max) if to_cycle else date.max
+    for name, key in (("from_cycle", from_cycle), ("to_cycle", to_cycle)):
+        if key is not None and key not in starts:
+            raise InvalidInput(f"unknown cycle {key}", field=name)
+    low = starts[from_cycle] if from_cycle else date.min
+    high = starts[to_cycle] if to_cycle else date.max
     return [row for row in rows if low <= row["starts_on"] <= high]
 
 
@@ -135,6 +141,8 @@ def history(
     conn: Conn, *, owner_type: str | None = None, owner_id: str | None = None,
     from_cycle: str | None = None, to_cycle: str | None = None,
 ) -> dict[str, Any]:
+    if (owner_type is None) != (owner_id is None):
+        raise InvalidInput("give both owner_type and owner_id, or neither", field="owner_id")
     owner = {"type": owner_type, "id": str(owner_id)} if owner_type and owner_id else None
     return {"items": [_quarter(conn, row["key"], owner)
                       for row in _cycle_rows(conn, from_cycle, to_cycle)]}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from domain import clock
+from domain.errors import InvalidInput
 from okr.bootstrap import Runtime
 from projections import queries
 from projections.rebuild import rebuild
@@ -199,3 +200,20 @@ def _without_clock(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_clock(v) for k, v in value.items() if k != "valid_at"}
     return value
+
+
+@pytest.mark.parametrize("query, kwargs", [
+    (queries.history, {"from_cycle": "1999-Q1"}),
+    (queries.history, {"to_cycle": "nope"}),
+    (queries.history, {"owner_type": "team"}),
+])
+def test_reports_refuse_unknown_cycles_and_half_owners(
+    runtime: Runtime, org: Org, query: Any, kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidInput):
+        read(runtime, query, **kwargs)
+
+
+def test_changes_refuse_since_after_until(runtime: Runtime, org: Org) -> None:
+    with pytest.raises(InvalidInput):
+        read(runtime, queries.changes, org.cycle, day(5), day(2))

@@ -80,8 +80,9 @@ def hints(summary: DemoSummary, settings: Settings) -> str:
     last = summary.last_recorded_at
     month_ago = _rfc3339(last - timedelta(days=30))
     lines = [
-        "Next: run `okr serve` (projections catch up from the log), then try these with",
-        "OKR_BOOTSTRAP_TOKEN set (the embedded default prints its token when it starts):",
+        "With `okr serve` running (started before or after this; its projections catch up",
+        "from the log), try these; with the embedded default, in this directory first run",
+        f"  export OKR_BOOTSTRAP_TOKEN=$(cat {settings.data_dir / 'bootstrap-token'})",
         f"  curl {auth} '{base}/alignment-tree?cycle={cycle}'",
         f"  curl {auth} '{base}/alignment-tree?cycle={cycle}&as_of={month_ago}'",
         f"  curl {auth} '{base}/changes?cycle={cycle}&since={month_ago}&until={_rfc3339(last)}'",

@@ -22,7 +22,3 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
-
-    @property
-    def uses_embedded_database(self) -> bool:
-        return self.database_url is None

@@ -38,8 +38,3 @@ def record_position(cur: psycopg.Cursor[Any], name: str, position: int) -> None:
         "WHERE okr_tracking.position < EXCLUDED.position",
         (name, position),
     )
-
-
-def all_positions(conn: psycopg.Connection[Any]) -> dict[str, int]:
-    rows = conn.execute("SELECT name, position FROM okr_tracking").fetchall()
-    return {str(name): int(position) for name, position in rows}

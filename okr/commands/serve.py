@@ -57,6 +57,15 @@ def start_relay_if_configured(runtime: Any) -> Any:
     return start_relay(runtime)
 
 
+def apply_log_level(level_name: str) -> None:
+    """`OKR_LOG_LEVEL` for the application's loggers too (access log included), not only
+    uvicorn's; `--verbose` (debug) still wins."""
+    level = logging.getLevelName(level_name.upper())
+    root = logging.getLogger()
+    if isinstance(level, int) and root.level != logging.DEBUG:
+        root.setLevel(level)
+
+
 class Server(uvicorn.Server):
     """uvicorn, also ending open event streams when asked to stop (else they hold it up)."""
 
@@ -77,6 +86,7 @@ def serve() -> None:
 
     console = Console(stderr=True)
     settings = with_bootstrap_token(Settings(), console)
+    apply_log_level(settings.log_level)
     runtime = start_runtime(settings)
     relay = None
     try:

@@ -5,11 +5,17 @@ PostgreSQL NOTIFY, polling as a fallback) and puts their envelopes into every cl
 bounded queue, keeping a window of recent envelopes. A client that starts or resumes behind
 that window, or whose queue overflowed, first catches up from the log, then follows its
 queue; positions are deduplicated, so nothing is skipped or sent twice.
+
+With no client connected the broadcaster neither listens nor reads events: it only moves its
+position (and an empty window) to the head of the log every poll interval, and wakes up as
+soon as a client subscribes. A client resuming from before that position catches up from the
+log, as it would behind the window.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
@@ -57,6 +63,7 @@ class Broadcaster:
     window_start: int = 0  # the window holds every event after this position
     subscriptions: set[Subscription] = field(default_factory=set)
     _stopping: bool = False
+    _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     loop: asyncio.AbstractEventLoop | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -67,6 +74,7 @@ class Broadcaster:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._subscribed.set()  # ends an idle wait
         self.close_clients()
         if self._task is not None:
             await self._task
@@ -80,6 +88,10 @@ class Broadcaster:
         signal = self.runtime.new_event_signal(self.poll_interval)
         try:
             while not self._stopping:
+                if not self.subscriptions:
+                    await asyncio.to_thread(signal.close)  # no LISTEN backlog while idle
+                    await self._idle()
+                    continue
                 try:
                     batch = await asyncio.to_thread(
                         read_envelopes, self.runtime, self.position, self.batch_size
@@ -93,6 +105,23 @@ class Broadcaster:
                     await asyncio.to_thread(signal.wait, self.poll_interval)
         finally:
             await asyncio.to_thread(signal.close)
+
+    async def _idle(self) -> None:
+        """No client: follow only the head of the log, until a client subscribes."""
+        try:
+            head = await asyncio.to_thread(self.runtime.feed().head)
+        except Exception:  # the database may come back
+            log.exception("SSE broadcaster cannot read the head of the log; retrying")
+            head = self.position
+        # Only while still without clients: one that subscribed during the read must get
+        # every event after the window it was given.
+        if not self.subscriptions and head > self.position:
+            self.window.clear()
+            self.position = self.window_start = head
+        self._subscribed.clear()
+        if not self.subscriptions and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), self.poll_interval)
 
     def _publish(self, batch: list[Envelope]) -> None:
         for envelope in batch:
@@ -113,6 +142,7 @@ class Broadcaster:
         """A new queue, and the window's envelopes after `after` (None: not covered)."""
         subscription = Subscription(asyncio.Queue(self.queue_size))
         self.subscriptions.add(subscription)
+        self._subscribed.set()
         if after < self.window_start:
             return subscription, None
         return subscription, [e for e in self.window if e["position"] > after]

@@ -105,7 +105,10 @@ class ProjectionWorker:
         try:
             while not self._stop.is_set():
                 try:
-                    if process_batch(self.runtime.pool, feed, self.spec) == 0:
+                    # A short batch read everything visible: no need to ask again right away
+                    # (an empty round costs a transaction); a NOTIFY that came meanwhile is
+                    # still pending, so the wait below returns at once.
+                    if process_batch(self.runtime.pool, feed, self.spec) < BATCH_SIZE:
                         signal.wait(self.poll_interval)
                         # Let concurrent writes gather: one batch for many, not one each.
                         self._stop.wait(self.coalesce)

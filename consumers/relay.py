@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError, KafkaTimeoutError
+from kafka.producer.future import FutureRecordMetadata
 from psycopg_pool import ConnectionPool
 
-from consumers.cloudevents import to_record
+from consumers.cloudevents import record_of
 from consumers.kafka_admin import ensure_topic
 from consumers.leadership import AdvisoryLock, LeadershipLost
 from okr.settings import Settings
-from projections.envelope import envelope_of
 from projections.feed import EventFeed, NewEventSignal, RecordedEvent
 from projections.tracking import record_position, tracked_position
 
@@ -145,30 +145,47 @@ class Relay:
                 self._wait_for_events(stop)
                 continue
             self._publish(producer, batch)
-            if self.fault is not None:
-                self.fault(batch)
-            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                record_position(cur, self.config.tracking_name, batch[-1].position)
+            self._record(batch)
             position = batch[-1].position
-            self.published += len(batch)
-            if self.last_error is not None:
-                log.info("relay caught up after %s; at position %d", self.last_error, position)
-                self.last_error = None
             backoff.reset()
 
     def _publish(self, producer: KafkaProducer, batch: Sequence[RecordedEvent]) -> None:
-        """Send the batch and return only when the broker acknowledged every record."""
-        futures = []
-        for recorded in batch:
-            record = to_record(envelope_of(recorded.event, recorded.position))
-            futures.append(producer.send(
-                self.config.topic, key=record.key, value=record.value, headers=record.headers
-            ))
+        """Send the batch and return only when the broker acknowledged every record.
+
+        (Sending the next batch while this one is in flight, without a flush, was measured
+        slower: more CPU per event, as the producer ships batches while reads interleave.)"""
+        futures = self._send(producer, batch)
         producer.flush(timeout=self.config.flush_timeout)
+        self._acknowledged(batch, futures)
+
+    def _send(
+        self, producer: KafkaProducer, batch: Sequence[RecordedEvent]
+    ) -> list[FutureRecordMetadata]:
+        # Encoded first, then sent back to back (as full producer batches, like any plain
+        # producer loop), rather than interleaving each send with the next record's encoding.
+        records = [record_of(r.event, r.position) for r in batch]
+        send, topic = producer.send, self.config.topic
+        return [send(topic, key=r.key, value=r.value, headers=r.headers) for r in records]
+
+    def _acknowledged(
+        self, batch: Sequence[RecordedEvent], futures: list[FutureRecordMetadata]
+    ) -> None:
+        """Raise unless the broker acknowledged every record of the (flushed) batch."""
         for future in futures:
             if not future.is_done:
                 raise KafkaTimeoutError("the broker did not acknowledge the batch in time")
             future.get(timeout=0)  # raises the record's delivery error, if any
+        if self.fault is not None:
+            self.fault(batch)
+
+    def _record(self, batch: Sequence[RecordedEvent]) -> None:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            record_position(cur, self.config.tracking_name, batch[-1].position)
+        self.published += len(batch)
+        if self.last_error is not None:
+            log.info("relay caught up after %s; at position %d", self.last_error,
+                     batch[-1].position)
+            self.last_error = None
 
     def _ready_producer(self) -> KafkaProducer:
         if self._producer is None:

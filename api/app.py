@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenStore
@@ -41,12 +42,17 @@ def create_app(
         pool: ConnectionPool[Any] = ConnectionPool(
             runtime.database_url, min_size=1, max_size=16, open=False, name="okr-api"
         )
+        claims: ConnectionPool[Any] = ConnectionPool(
+            runtime.database_url, min_size=1, max_size=16, open=False,
+            name="okr-idempotency",
+        )
         await anyio.to_thread.run_sync(pool.open)
+        await anyio.to_thread.run_sync(claims.open)
         try:
             with pool.connection() as conn:
                 ensure_api_tables(conn)
             token = runtime.settings.bootstrap_token
-            app.state.api_pool = pool
+            app.state.api_pool, app.state.idempotency_pool = pool, claims
             app.state.tokens = TokenStore(pool, token.get_secret_value() if token else None)
             projections = (
                 await anyio.to_thread.run_sync(start_projections, runtime)
@@ -65,8 +71,10 @@ def create_app(
                     await anyio.to_thread.run_sync(projections.join, 30)
         finally:
             await anyio.to_thread.run_sync(pool.close)
+            await anyio.to_thread.run_sync(claims.close)
 
-    app = FastAPI(
+    # Swagger UI served from the package, not a CDN: /docs works offline too.
+    app = FastAPIOffline(
         title="okr-ledger", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
         openapi_tags=[
             {"name": "organisation", "description": "Teams and people"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+import anyio
 import psycopg
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +19,7 @@ from api.errors import NotCaughtUp
 from domain.application import OkrApplication
 from domain.errors import InvalidInput
 from okr.bootstrap import Runtime
-from projections.runner import wait_for_position
+from projections.runner import slowest_position
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -41,7 +42,7 @@ async def if_match(
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise InvalidInput("If-Match must name a version, like \"3\"", field="If-Match")
     return int(text)
 
@@ -57,14 +58,16 @@ async def consistent(
         return
     timeout: float = request.app.state.read_wait_timeout
     runtime: Runtime = request.app.state.runtime
-    caught_up = await run_in_threadpool(
-        wait_for_position, runtime.pool, after_position, timeout=timeout
-    )
-    if not caught_up:
-        raise NotCaughtUp(
-            f"the read models have not reached position {after_position} yet; retry",
-            headers={"Retry-After": "1"},
-        )
+    # Poll on the event loop (each probe a short thread hop), so waiting readers never
+    # occupy the worker threads that commands need.
+    deadline = anyio.current_time() + timeout
+    while await run_in_threadpool(slowest_position, runtime.pool) < after_position:
+        if anyio.current_time() >= deadline:
+            raise NotCaughtUp(
+                f"the read models have not reached position {after_position} yet; retry",
+                headers={"Retry-After": "1"},
+            )
+        await anyio.sleep(0.02)
 
 
 def read_connection(

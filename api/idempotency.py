@@ -24,6 +24,7 @@ from api.auth import token_hash
 from api.errors import problem
 
 MAX_KEY = 255
+SECRET_ANSWERS = frozenset({"/v1/tokens"})  # answers we must not keep: they hold tokens
 Stored = tuple[str, int, bytes, str]
 
 
@@ -68,6 +69,10 @@ class Idempotency:
         if scope.get("method") != "POST" or key is None or not authorization:
             await self.app(scope, receive, send)
             return
+        if scope["path"] in SECRET_ANSWERS:
+            await problem(422, "Idempotency-Key is not taken here: the answer holds a secret "
+                          "that is never stored", type_name="invalid-input")(scope, receive, send)
+            return
         if not 1 <= len(key) <= MAX_KEY:
             await problem(422, f"Idempotency-Key must be 1 to {MAX_KEY} characters",
                           type_name="invalid-input")(scope, receive, send)
@@ -77,7 +82,9 @@ class Idempotency:
             (b"POST", scope["path"].encode(), scope.get("query_string", b""), body)
         )).hexdigest()
         owner = token_hash(authorization.decode("latin-1").partition(" ")[2].strip())
-        pool: ConnectionPool[Any] = self.state.api_pool
+        # A pool of its own: the claimed row's connection is held for the whole request,
+        # while the request itself may need the API pool (token lookups).
+        pool: ConnectionPool[Any] = self.state.idempotency_pool
         conn = await run_sync(pool.getconn, limiter=self.waiting)
         try:
             stored = await run_sync(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from api.timeparams import Instant
 from domain.values import NAME_MAX, REASON_MAX, TEXT_MAX
 
 # PostgreSQL text cannot hold NUL characters: refused here, before they reach any event.
@@ -263,7 +264,7 @@ class CheckInCreate(In):
     value: Number
     confidence: UnitInterval | None = None
     note: Text | None = None
-    effective_at: AwareDatetime | None = Field(
+    effective_at: Instant | None = Field(
         default=None, description="When the value is true from (RFC 3339 with offset)"
     )
 

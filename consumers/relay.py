@@ -27,6 +27,7 @@ from consumers.kafka_admin import ensure_topic
 from consumers.leadership import AdvisoryLock, LeadershipLost
 from okr.settings import Settings
 from projections.feed import EventFeed, NewEventSignal, RecordedEvent
+from projections.runner import DATABASE_UNAVAILABLE
 from projections.tracking import record_position, tracked_position
 
 if TYPE_CHECKING:
@@ -124,9 +125,9 @@ class Relay:
                     self._publish_until(stop, backoff)
                 except KafkaConfigurationError:
                     raise  # a wrong setting does not heal by waiting
-                except (KafkaError, OSError, psycopg.OperationalError, LeadershipLost) as error:
+                except (KafkaError, OSError, *DATABASE_UNAVAILABLE, LeadershipLost) as error:
                     self._failed(error)
-                    if isinstance(error, psycopg.OperationalError | LeadershipLost):
+                    if isinstance(error, (*DATABASE_UNAVAILABLE, LeadershipLost)):
                         self.lock.release()
                     stop.wait(backoff.next())
         finally:

@@ -144,10 +144,14 @@ class OkrApplication(ServiceBase):
         return self.commit(objective, the_cycle)
 
     def carry_over(
-        self, objective_id: UUID, *, cycle: str, reason: str | None = None, actor: str
+        self, objective_id: UUID, *, cycle: str, reason: str | None = None, actor: str,
+        if_match: int | None = None,
     ) -> CommandResult:
-        """Continue an objective in another cycle: a new objective with `carried_from`."""
-        source = self.load(Objective, objective_id)
+        """Continue an objective in another cycle: a new objective with `carried_from`.
+
+        `if_match` names the version of the source objective the caller saw.
+        """
+        source = self.load_for_change(Objective, objective_id, if_match)
         if source.cycle_key == cycle:
             raise InvalidInput("carry over into a different cycle", field="cycle")
         return self.create_objective(

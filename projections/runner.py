@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from eventsourcing import persistence as es
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from projections.base import ProjectionSpec
 from projections.feed import EventFeed, NewEventSignal
@@ -24,6 +25,9 @@ from projections.tracking import record_position
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
+# The database, not a handler: psycopg's errors and eventsourcing's own (raised by the feed
+# after its retries) mean "retry the batch later", never "skip" or "stop".
+DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.InterfaceError)
 
 
 class RuntimeLike(Protocol):
@@ -112,7 +116,7 @@ class ProjectionWorker:
                         signal.wait(self.poll_interval)
                         # Let concurrent writes gather: one batch for many, not one each.
                         self._stop.wait(self.coalesce)
-                except psycopg.OperationalError as error:
+                except DATABASE_UNAVAILABLE as error:
                     # The database, not the handler: the batch rolled back; retry it.
                     log.warning("projection %s: database unavailable (%s); retrying",
                                 self.spec.name, error)
@@ -184,7 +188,7 @@ def wait_for_position(
     """Block until every projection has processed `position` (read-your-writes)."""
     deadline = time.monotonic() + timeout
     while True:
-        if _slowest_position(pool) >= position:
+        if slowest_position(pool) >= position:
             return True
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -192,13 +196,13 @@ def wait_for_position(
         time.sleep(min(interval, remaining))  # polling a row is the wait itself
 
 
-def _slowest_position(pool: ConnectionPool[Any]) -> int:
+def slowest_position(pool: ConnectionPool[Any]) -> int:
     """The least tracked position of the projections; -1 when unknown or unreachable."""
     try:
         with pool.connection() as conn:
             row = conn.execute(
                 "SELECT min(position) FROM okr_tracking WHERE name LIKE 'projection:%'"
             ).fetchone()
-    except psycopg.OperationalError:
+    except (psycopg.OperationalError, PoolTimeout):
         return -1  # a dropped pooled connection; the pool replaces it, so poll again
     return -1 if row is None or row[0] is None else int(row[0])

@@ -43,7 +43,8 @@ async def stream_events(
 ) -> StreamingResponse:
     """Follow the log live as Server-Sent Events, resuming with Last-Event-ID."""
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        text = last_event_id.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
             raise InvalidInput("Last-Event-ID must be a position", field="Last-Event-ID")
         after = int(last_event_id.strip())
     broadcaster: Broadcaster = request.app.state.broadcaster

@@ -80,11 +80,11 @@ def realign_objective(
 @router.post("/{objective_id}/carry-over", status_code=status.HTTP_201_CREATED,
              response_model=s.CommandAnswer, responses=CHANGE)
 def carry_over(
-    objective_id: ObjectiveId, body: s.CarryOver, okr: Okr, who: Member
+    objective_id: ObjectiveId, body: s.CarryOver, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Continue an objective in another cycle; answers the new objective."""
     return okr.carry_over(
-        objective_id, cycle=body.cycle, reason=body.reason, actor=who.actor
+        objective_id, cycle=body.cycle, reason=body.reason, actor=who.actor, if_match=version
     ).as_dict()
 
 

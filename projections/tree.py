@@ -8,13 +8,18 @@ from typing import Any
 
 import psycopg
 
-from projections.timetravel import (
-    Instant,
-    cycle_key_results,
-    cycle_objectives,
-    objective_progress,
-    owner_of,
-)
+from domain.progress import kr_progress, weighted_mean
+from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, Instant, S
+
+# Only what a node shows, as plain tuples with ids as text: the tree is the hottest read.
+TREE_KRS = f"""
+    SELECT k.objective_id::text, k.id::text, k.title, ci.value, k.start, k.target, k.weight
+    FROM {S}.kr_versions k {APPLICABLE_CHECK_IN}
+    WHERE k.cycle = %(cycle)s AND k.{VISIBLE} ORDER BY k.title, k.id""".encode()
+TREE_OBJECTIVES = f"""
+    SELECT id::text, title, owner_type, owner_id::text, parent_id::text
+    FROM {S}.objective_versions
+    WHERE cycle = %(cycle)s AND status = 'active' AND {VISIBLE}""".encode()
 
 
 def cycle_exists(conn: psycopg.Connection[Any], cycle: str) -> bool:
@@ -24,22 +29,25 @@ def cycle_exists(conn: psycopg.Connection[Any], cycle: str) -> bool:
 
 def cycle_nodes(conn: psycopg.Connection[Any], cycle: str, at: Instant) -> list[dict[str, Any]]:
     """Flat nodes of the cycle's active objectives, each with `parent_id`."""
-    krs_by_objective: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for kr in cycle_key_results(conn, cycle, at):
-        krs_by_objective[kr["objective_id"]].append(kr)
+    params = at.params(cycle=cycle)
+    krs_by_objective: dict[str, list[tuple[dict[str, Any], float]]] = defaultdict(list)
+    for objective_id, kr_id, title, current, start, target, weight in conn.execute(
+        TREE_KRS, params
+    ):
+        node = {"id": kr_id, "title": title, "current": current, "target": target,
+                "progress": kr_progress(start, target, current)}
+        krs_by_objective[objective_id].append((node, weight))
     nodes = []
-    for row in cycle_objectives(conn, cycle, at):
-        if row["status"] != "active":
-            continue
-        krs = krs_by_objective[str(row["id"])]
+    for objective_id, title, owner_type, owner_id, parent_id in conn.execute(
+        TREE_OBJECTIVES, params
+    ):
+        krs = krs_by_objective[objective_id]
         nodes.append({
-            "id": str(row["id"]), "title": row["title"], "owner": owner_of(row),
-            "progress": objective_progress(krs),
-            "key_results": [
-                {k: kr[k] for k in ("id", "title", "current", "target", "progress")}
-                for kr in krs
-            ],
-            "parent_id": None if row["parent_id"] is None else str(row["parent_id"]),
+            "id": objective_id, "title": title,
+            "owner": {"type": owner_type, "id": owner_id},
+            "progress": weighted_mean((kr["progress"], weight) for kr, weight in krs),
+            "key_results": [kr for kr, _ in krs],
+            "parent_id": parent_id,
         })
     return nodes
 

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import token_hash
 from api.errors import problem
+from api.middleware import buffered
 
 MAX_KEY = 255
 SECRET_ANSWERS = frozenset({"/v1/tokens"})  # answers we must not keep: they hold tokens
@@ -147,13 +148,5 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
             break
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
-    body, delivered = b"".join(chunks), False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, replay
+    body = b"".join(chunks)
+    return body, buffered(body, receive)

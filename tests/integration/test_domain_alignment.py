@@ -11,7 +11,6 @@ from uuid import UUID
 import pytest
 
 from domain.alignment import is_forest
-from domain.application import OkrApplication
 from domain.cycle import Cycle
 from domain.errors import AlignmentLoop, DomainError, ObjectiveArchived
 from domain.objective import Objective
@@ -19,15 +18,9 @@ from tests.unit.test_domain_world import (
     World,
     aggregate_states,
     assert_refused,
-    build_world,
     log_length,
     recorded_events,
 )
-
-
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 def realign(w: World, child: UUID, parent: UUID | None) -> object:

@@ -19,9 +19,6 @@ from tests.unit.test_domain_world import World, build_world, log_length, recorde
 T0 = datetime(2026, 10, 15, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 # Each command runs with its own actor and, where it takes one, its own reason.

@@ -10,18 +10,14 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.clock import clock_installed
 from domain.key_result import KeyResult
-from tests.unit.test_domain_world import World, build_world, log_length, recorded_events
+from tests.unit.test_domain_world import World, log_length, recorded_events
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 def check_in(w: World, value: float, at: datetime | None = None, **more: Any) -> float:

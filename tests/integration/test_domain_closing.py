@@ -9,7 +9,6 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.cycle import Cycle
 from domain.errors import CycleClosed, InvalidInput
 from domain.key_result import KeyResult
@@ -17,15 +16,9 @@ from domain.objective import Objective
 from tests.unit.test_domain_world import (
     World,
     assert_refused,
-    build_world,
     log_length,
     recorded_events,
 )
-
-
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 @pytest.fixture

@@ -10,17 +10,13 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.cycle import Cycle
 from domain.errors import VersionMismatch
-from tests.unit.test_domain_world import World, assert_refused, build_world
+from tests.unit.test_domain_world import World, assert_refused
 
 Command = Callable[[World, Any], object]
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 # name -> (subject whose version If-Match names, command given that if_match)

@@ -14,18 +14,14 @@ from typing import Any
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.clock import clock_installed
 from domain.errors import InvalidInput
 from domain.key_result import KeyResult
-from tests.unit.test_domain_world import World, assert_refused, build_world
+from tests.unit.test_domain_world import World, assert_refused
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 def add_kr(w: World, **changes: Any) -> object:

@@ -10,18 +10,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.errors import DomainError, NotFound, RuleViolation, UnknownReference
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused, build_world
+from tests.unit.test_domain_world import World, assert_refused
 
 GHOST = UUID("00000000-0000-4000-8000-00000000dead")
 GHOST_OWNER = {"type": "team", "id": str(GHOST)}
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 PATH_COMMANDS: dict[str, Callable[[World, UUID], object]] = {

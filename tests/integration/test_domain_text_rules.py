@@ -10,19 +10,15 @@ from typing import Any
 
 import pytest
 
-from domain.application import OkrApplication
 from domain.cycle import Cycle
 from domain.errors import DomainError, DuplicateEntity, InvalidInput
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused, build_world
+from tests.unit.test_domain_world import World, assert_refused
 
 LONG_NAME, LONG_TEXT, LONG_REASON = "n" * 201, "d" * 10_001, "r" * 1_001
 Q = (date(2028, 1, 1), date(2028, 3, 31))
 
 
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    return build_world(any_app)
 
 
 def cycle(w: World, key: str, starts_on: date = Q[0], ends_on: date = Q[1]) -> object:

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import pytest
-
-from domain.application import OkrApplication
 from domain.errors import InvalidInput
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused, build_world, log_length
-
-
-@pytest.fixture
-def world(any_app: OkrApplication) -> World:
-    """The team owns goal, sub and side: 3 active objectives in the cycle."""
-    return build_world(any_app)
+from tests.unit.test_domain_world import World, assert_refused, log_length
 
 
 def create(w: World, owner: dict[str, str], cycle: str | None = None) -> list[str]:

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from tests.support.kafka_fixture are parameters here
+
 """Reference consumers rebuild state from the topic alone: tree mirror and alerts."""
 
 from __future__ import annotations
@@ -22,27 +22,17 @@ from consumers.toolkit import ConsumerApp, ConsumerConfig, EventConsumer
 from consumers.tree_mirror import TreeMirror, alignment_tree
 from domain.application import OkrApplication
 from domain.errors import DomainError
-from okr.bootstrap import Runtime, start_runtime
-from okr.settings import Settings
+from okr.bootstrap import Runtime
 from projections.runner import catch_up
 from projections.tree import alignment_tree as projection_tree
 from tests.support.broker import consumer_config
-from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
 from tests.support.oracle import oracle_tree
 
 pytestmark = pytest.mark.kafka
 FAST = {"idle_wait": 0.1, "backoff_initial": 0.1, "backoff_max": 1.0, "flush_timeout": 5.0}
 NOW = datetime.now(UTC)
 
-
-@pytest.fixture
-def runtime(database_url: str, kafka_broker: Any, kafka_topic: str) -> Iterator[Runtime]:
-    settings = Settings(database_url=database_url,
-                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
-                        kafka_topic=kafka_topic, kafka_partitions=3)
-    rt = start_runtime(settings, pool_size=4)
-    yield rt
-    rt.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,25 +12,15 @@ import pytest
 
 from consumers.relay import RunningRelay, start_relay
 from consumers.testing import read_topic, wait_until
-from okr.bootstrap import Runtime, start_runtime
-from okr.settings import Settings
+from okr.bootstrap import Runtime
 from projections.envelope import envelope_of
-from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
 from tests.support.scenario import build_org
 
 pytestmark = pytest.mark.kafka
 FAST = {"idle_wait": 0.1, "standby_interval": 0.2, "backoff_initial": 0.1, "backoff_max": 1.0,
         "flush_timeout": 5.0}
 
-
-@pytest.fixture
-def runtime(database_url: str, kafka_broker: Any, kafka_topic: str) -> Iterator[Runtime]:
-    settings = Settings(database_url=database_url,
-                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
-                        kafka_topic=kafka_topic, kafka_partitions=3)
-    rt = start_runtime(settings, pool_size=4)
-    yield rt
-    rt.close()
 
 
 def relay(runtime: Runtime, **options: Any) -> RunningRelay:

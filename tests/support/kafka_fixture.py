@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import pytest
 from kafka.errors import KafkaError
 
+from okr.bootstrap import Runtime, start_runtime
+from okr.settings import Settings
 from tests.support.broker import Broker, admin_client, create_topic
 
 PARTITIONS = 3  # more than one, so keyed records spread and per-key order is really tested
@@ -41,3 +43,16 @@ def kafka_topic(kafka_broker: Broker) -> Iterator[str]:
         pass  # gone with a restarted in-memory broker; nothing to clean up
     finally:
         admin.close()
+
+
+@pytest.fixture(name="runtime")
+def kafka_runtime(
+    database_url: str, kafka_broker: Broker, kafka_topic: str
+) -> Iterator[Runtime]:
+    """A Runtime on the test's database, publishing to the test's topic (as `runtime`)."""
+    settings = Settings(database_url=database_url,
+                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+                        kafka_topic=kafka_topic, kafka_partitions=3)
+    rt = start_runtime(settings, pool_size=4)
+    yield rt
+    rt.close()

@@ -23,15 +23,13 @@ from tests.integration.test_kafka_consumers import (
     consumer_of,
     drain,
     normalise,
-    runtime,
     stored_count,
 )
-from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
 from tests.support.oracle import oracle_tree
 from tests.support.scenario import build_org
 
 pytestmark = pytest.mark.kafka
-__all__ = ["runtime"]  # the fixture, shared with test_kafka_consumers
 
 
 class SimulatedCrash(BaseException):

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from copy import deepcopy
+from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from domain import clock
 from domain.errors import CycleClosed
 
+# Values that are never changed in place: a copy may share them with the original.
+IMMUTABLE_VALUES = frozenset({str, int, float, bool, type(None), UUID, datetime, date})
+
 
 class OkrAggregate(Aggregate):
     """An aggregate whose events are stamped by `domain.clock` (`recorded_at`)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OkrAggregate:
+        """A deep copy that shares immutable attribute values instead of rebuilding them.
+
+        The repository copies every cached aggregate a command loads; `copy.deepcopy`
+        would rebuild each UUID and datetime through `__reduce_ex__`, the largest cost of
+        a check-in. Containers are still copied deeply.
+        """
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(
+            (name, value if type(value) in IMMUTABLE_VALUES else deepcopy(value, memo))
+            for name, value in self.__dict__.items()
+        )
+        return clone
 
     class Event(Aggregate.Event):
         @staticmethod

@@ -21,6 +21,7 @@ from api.middleware import AccessLog, BodyLimit
 from api.routers import cycles, events, key_results, objectives, ops, organisation, reads
 from api.sse import Broadcaster
 from api.store import ensure_api_tables
+from api.writer import Commands, CommandWriter
 from okr.bootstrap import Runtime
 from projections.runner import start_projections
 
@@ -60,10 +61,14 @@ def create_app(
             )
             broadcaster = Broadcaster(runtime)
             await broadcaster.start()
+            writer = CommandWriter(runtime.app, on_batch=app.state.metrics.command_batch.observe)
+            writer.start()
             app.state.projections, app.state.broadcaster = projections, broadcaster
+            app.state.commands = Commands(writer)
             try:
                 yield
             finally:
+                await anyio.to_thread.run_sync(writer.stop)
                 if projections is not None:
                     projections.stop()  # they finish their batch while the broadcaster stops
                 await broadcaster.stop()

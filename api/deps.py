@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import NotCaughtUp
-from domain.application import OkrApplication
+from api.writer import Commands
 from domain.errors import InvalidInput
 from okr.bootstrap import Runtime
 from projections.runner import slowest_position
@@ -27,9 +27,9 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def get_okr(request: Request) -> OkrApplication:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.app
+async def get_okr(request: Request) -> Commands:
+    commands: Commands = request.app.state.commands
+    return commands
 
 
 async def if_match(
@@ -79,7 +79,7 @@ def read_connection(
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Okr = Annotated[OkrApplication, Depends(get_okr)]
+Okr = Annotated[Commands, Depends(get_okr)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 Consistent = Annotated[None, Depends(consistent)]
 ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]

@@ -29,6 +29,10 @@ class Metrics:
             "okr_relay_lag_events", "Events recorded but not yet published to Kafka",
             registry=self.registry,
         )
+        self.command_batch = Histogram(
+            "okr_command_batch_size", "Commands recorded together in one transaction",
+            registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+        )
         self.sse_clients = Gauge(
             "okr_sse_clients", "Connected Server-Sent Events clients", registry=self.registry,
         )

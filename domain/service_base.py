@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.base import OkrAggregate
-from domain.errors import ConcurrentChange, NotFound, UnknownReference, VersionMismatch
+from domain.batching import Batch
+from domain.errors import (
+    ConcurrentChange,
+    DomainError,
+    NotFound,
+    UnknownReference,
+    VersionMismatch,
+)
 from domain.key_result import KeyResult
 from domain.results import CommandResult
 from domain.transcodings import DateAsISO
@@ -47,6 +57,14 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
 class ServiceBase(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {KeyResult: 100}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batches = threading.local()
+
+    def _batch(self) -> Batch | None:
+        batch: Batch | None = getattr(self._batches, "batch", None)
+        return batch
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -56,7 +74,11 @@ class ServiceBase(Application[UUID]):
         error = UnknownReference if in_body else NotFound
         label = f"{cls.__name__} {entity_id}"
         try:
-            aggregate: object = self.repository.get(entity_id)
+            batch = self._batch()
+            aggregate = (
+                self.repository.get(entity_id) if batch is None
+                else batch.fetch(entity_id, self.repository)
+            )
         except AggregateNotFoundError:
             raise error(f"unknown {label}", field=cls.__name__.lower()) from None
         if not isinstance(aggregate, cls):
@@ -70,16 +92,140 @@ class ServiceBase(Application[UUID]):
         return aggregate
 
     def exists(self, entity_id: UUID) -> bool:
-        return entity_id in self.repository
+        batch = self._batch()
+        return (batch is not None and batch.knows(entity_id)) or entity_id in self.repository
 
     def commit(
         self, subject: OkrAggregate, *others: OkrAggregate, warnings: list[str] | None = None,
         **extra: Any,
     ) -> CommandResult:
-        """Save `subject` and `others` atomically and answer for `subject`."""
-        recordings = self.save(subject, *others)
-        position = max(r.notification.id for r in recordings) if recordings else 0
+        """Save `subject` and `others` atomically and answer for `subject`.
+
+        In a batch they are staged instead; the batch fills in the position once recorded.
+        """
+        batch = self._batch()
+        if batch is not None:
+            batch.stage((subject, *others))
+            position = 0
+        else:
+            saved = self.save_aggregates(subject, *others)
+            position = max(r.notification.id for r in saved) if saved else 0
         return CommandResult(
             id=str(subject.id), version=subject.version, position=position,
             warnings=warnings or [], extra=extra,
         )
+
+    def save_aggregates(self, *aggregates: OkrAggregate) -> list[Any]:
+        """`Application.save` for our aggregates, without its per-object protocol checks.
+
+        Afterwards the saved aggregates replace older cached ones, so the next command's
+        fast-forward finds nothing to read; snapshots are taken from the saved aggregate
+        itself rather than by reading it back from the store.
+        """
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self._cache_saved(aggregates)
+        return recordings
+
+    def run_batch(self, calls: Sequence[Callable[[], R]]) -> list[R | Exception]:
+        """Run commands in order and record all they change in one transaction.
+
+        Answers each call's result (positions filled in) or the exception it raised. When
+        the batch cannot be recorded (another process changed what it read or wrote), each
+        call runs again on its own; so does each call refused by a domain rule, so that a
+        refusal is decided on the store's current state, never on a cached one. A call
+        must therefore be one use case (it commits last, or not at all).
+        """
+        batch = Batch()
+        outcomes: list[R | Exception] = []
+        spans: list[tuple[int, int] | None] = []
+        self._batches.batch = batch
+        try:
+            for call in calls:
+                batch.begin()
+                try:
+                    outcomes.append(call())
+                except Exception as error:  # answered to its caller
+                    outcomes.append(error)
+                spans.append(batch.end(keep=not isinstance(outcomes[-1], Exception)))
+        finally:
+            self._batches.batch = None
+        try:
+            positions = self._record_batch(batch)
+        except IntegrityError:
+            self._evict(batch.touched())
+            return [_attempt(call) for call in calls]
+        return [
+            _attempt(call) if isinstance(outcome, DomainError)
+            else outcome if isinstance(outcome, Exception)
+            else _placed(outcome, span, positions)
+            for call, outcome, span in zip(calls, outcomes, spans, strict=True)
+        ]
+
+    def _record_batch(self, batch: Batch) -> list[int]:
+        if not batch.events:
+            return []
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.events.extend(batch.events)
+        processing.aggregates.update(batch.working)
+        processing.saved_kwargs["unchanged_reads"] = batch.unchanged_reads()
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self._cache_saved(tuple(batch.working.values()))
+        return [r.notification.id for r in recordings]
+
+    def _evict(self, entity_ids: set[UUID]) -> None:
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for entity_id in entity_ids:
+            with contextlib.suppress(KeyError):
+                cache.get(entity_id, evict=True)
+
+    def _cache_saved(self, aggregates: tuple[OkrAggregate, ...]) -> None:
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate in aggregates:
+            try:
+                cached = cache.get(aggregate.id)
+            except KeyError:
+                cached = None
+            if cached is None or cached.version < aggregate.version:
+                cache.put(aggregate.id, aggregate)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        if self.snapshots is None:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if not isinstance(aggregate, OkrAggregate) or interval is None:
+                continue
+            if event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+
+
+def _attempt(call: Callable[[], R]) -> R | Exception:
+    try:
+        return call()
+    except Exception as error:  # answered to its caller
+        return error
+
+
+def _placed(outcome: R, span: tuple[int, int] | None, positions: list[int]) -> R:
+    """A command's result with the position of its last recorded event."""
+    if not isinstance(outcome, CommandResult) or span is None or span[0] == span[1]:
+        return outcome
+    placed: R = replace(outcome, position=max(positions[span[0]:span[1]]))
+    return placed

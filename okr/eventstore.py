@@ -10,16 +10,35 @@ This recorder does the same work in one server-side function, called as one auto
 statement: lock, NOTIFY, insert, and the commit (synchronous, as configured) follow each
 other inside PostgreSQL, so the lock is held for the insert and the WAL flush only. Same
 lock, same commit order, same durability; unique violations still raise `IntegrityError`.
+
+The two statements every command runs (select an aggregate's newer events, insert) are
+rendered to bytes once: the library composes them as `psycopg.sql` objects, whose rendering
+on every call cost more CPU than the rest of the round trip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier
+from eventsourcing.utils import retry
+from psycopg import Connection
+from psycopg.sql import SQL, Composable, Identifier
+
+# An integrity-class SQLSTATE of our own, so the store reports it as `IntegrityError`.
+STALE_READ = "23K01"
 
 
 class LockedInsertRecorder(PostgresApplicationRecorder):
-    """Inserts through `okr_insert_events_<type>()`: lock, notify and insert in one call."""
+    """Inserts through `okr_insert_events_<type>()`: lock, notify and insert in one call.
+
+    `unchanged_reads` ({aggregate id: version}) names aggregates the events were decided
+    on without changing them: when any has a newer event, nothing is inserted and
+    `IntegrityError` is raised, as for a conflicting version (see domain/batching.py).
+    """
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -33,14 +52,21 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         )
         function = Identifier(self.pg_function_name_insert_events)
         self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{function}((%s))"
+            "SELECT * FROM {schema}.{function}((%s), (%s), (%s))"
         ).format(schema=schema, function=function)
         self.sql_create_pg_function_insert_events = SQL(
-            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[]) "
+            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[], "
+            "read_ids {id_type}[], read_versions bigint[]) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
             "BEGIN "
             "SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+            "IF EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version) "
+            "JOIN {schema}.{table} t ON t.originator_id = r.id "
+            "AND t.originator_version > r.version) THEN "
+            "RAISE EXCEPTION 'an aggregate read by these commands has changed' "
+            "USING ERRCODE = '{stale_read}'; "
+            "END IF; "
             "NOTIFY {channel}; "
             "RETURN QUERY INSERT INTO {schema}.{table} AS t "
             "(originator_id, originator_version, topic, state) "
@@ -50,9 +76,73 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         ).format(
             schema=schema, function=function, table=table,
             event=Identifier(self.stored_event_type_name),
+            id_type=SQL(self.datastore.originator_id_type),
             lock_timeout=self.datastore.lock_timeout,
             channel=Identifier(self.channel_name),
+            stale_read=SQL(STALE_READ),
         )
-        self.sql_create_statements[self.create_insert_function_statement_index] = (
-            self.sql_create_pg_function_insert_events
-        )
+        index = self.create_insert_function_statement_index
+        self.sql_create_statements[index] = self.sql_create_pg_function_insert_events
+        # Stores made before the read check had a one-argument function of the same name.
+        self.sql_create_statements.insert(index, SQL(
+            "DROP FUNCTION IF EXISTS {schema}.{function}({schema}.{event}[])"
+        ).format(schema=schema, function=function,
+                 event=Identifier(self.stored_event_type_name)))
+        self._rendered: dict[tuple[object, ...], bytes] = {}
+
+    def _render(self, conn: Connection[Any], key: tuple[object, ...],
+                statement: Composable) -> bytes:
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = statement.as_bytes(conn)
+        return rendered
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        rows = [
+            self.construct_pg_stored_event(
+                originator_id=e.originator_id, originator_version=e.originator_version,
+                topic=e.topic, state=e.state,
+            )
+            for e in stored_events
+        ]
+        reads: dict[UUID, int] = kwargs.get("unchanged_reads") or {}
+        params = (rows, list(reads), list(reads.values()))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            query = self._render(conn, ("insert",), self.sql_invoke_pg_function_insert_events)
+            curs.execute(query, params, prepare=True)
+            return [row[self.pg_function_name_insert_events] for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
+        desc: bool = False, limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        key = ("select", gt is not None, lte is not None, desc, limit is not None)
+        params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            query = self._render(conn, key, self._select_statement(*key[1:]))
+            curs.execute(query, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"], state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _select_statement(self, *shape: object) -> Composable:
+        has_gt, has_lte, desc, has_limit = shape
+        statement: Composable = self.select_events_statement
+        if has_gt:
+            statement += SQL(" AND originator_version > %s")
+        if has_lte:
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(" ORDER BY originator_version DESC" if desc else
+                         " ORDER BY originator_version ASC")
+        if has_limit:
+            statement += SQL(" LIMIT %s")
+        return statement

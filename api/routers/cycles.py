@@ -15,11 +15,12 @@ router = APIRouter(prefix="/v1/cycles", tags=["cycles"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
              responses=error_responses(401, 403, 409, 413, 422))
-def create_cycle(body: s.CycleCreate, okr: Okr, who: Admin) -> dict[str, object]:
+async def create_cycle(body: s.CycleCreate, okr: Okr, who: Admin) -> dict[str, object]:
     """Open a planning cycle, like 2026-Q4."""
-    return okr.create_cycle(
+    return (await okr.run(
+        okr.app.create_cycle,
         key=body.key, starts_on=body.starts_on, ends_on=body.ends_on, actor=who.actor
-    ).as_dict()
+    )).as_dict()
 
 
 @router.get("", response_model=s.CycleList, responses=error_responses(401, 422, 503))
@@ -30,10 +31,10 @@ def list_cycles(conn: ReadConn, _: Viewer) -> dict[str, object]:
 
 @router.post("/{key}/close", response_model=s.CycleClosedAnswer,
              responses=error_responses(401, 403, 404, 409, 412, 413, 422))
-def close_cycle(
+async def close_cycle(
     key: s.CycleKey, okr: Okr, who: Admin, version: IfMatch,
     body: s.CycleClose | None = None,
 ) -> dict[str, object]:
     """Close a cycle and grade every key result that was not graded by hand."""
     del body  # takes no fields; accepted so that `{}` is a valid body
-    return okr.close_cycle(key, actor=who.actor, if_match=version).as_dict()
+    return (await okr.run(okr.app.close_cycle, key, actor=who.actor, if_match=version)).as_dict()

@@ -22,12 +22,13 @@ ObjectiveId = Annotated[UUID, Path(description="The objective's id")]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
              responses=error_responses(401, 403, 409, 413, 422))
-def create_objective(body: s.ObjectiveCreate, okr: Okr, who: Member) -> dict[str, object]:
+async def create_objective(body: s.ObjectiveCreate, okr: Okr, who: Member) -> dict[str, object]:
     """Create an objective in a cycle, optionally aligned under a parent objective."""
-    return okr.create_objective(
+    return (await okr.run(
+        okr.app.create_objective,
         cycle=body.cycle, title=body.title, description=body.description,
         owner=body.owner.model_dump(mode="json"), parent_id=body.parent_id, actor=who.actor,
-    ).as_dict()
+    )).as_dict()
 
 
 @router.get("/{objective_id}", response_model=s.ObjectivePublic,
@@ -45,70 +46,76 @@ def get_objective(
 
 
 @router.patch("/{objective_id}", response_model=s.CommandAnswer, responses=CHANGE)
-def edit_objective(
+async def edit_objective(
     objective_id: ObjectiveId, body: s.ObjectiveUpdate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Change an objective's title or description."""
-    return okr.edit_objective(
+    return (await okr.run(
+        okr.app.edit_objective,
         objective_id, title=body.title, description=body.description, reason=body.reason,
         actor=who.actor, if_match=version,
-    ).as_dict()
+    )).as_dict()
 
 
 @router.put("/{objective_id}/owner", response_model=s.CommandAnswer, responses=CHANGE)
-def reassign_objective(
+async def reassign_objective(
     objective_id: ObjectiveId, body: s.OwnerChange, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Give an objective to another team or person."""
-    return okr.reassign_objective(
+    return (await okr.run(
+        okr.app.reassign_objective,
         objective_id, owner=body.owner.model_dump(mode="json"), reason=body.reason,
         actor=who.actor, if_match=version,
-    ).as_dict()
+    )).as_dict()
 
 
 @router.put("/{objective_id}/parent", response_model=s.CommandAnswer, responses=CHANGE)
-def realign_objective(
+async def realign_objective(
     objective_id: ObjectiveId, body: s.ParentChange, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Align an objective under another parent (null: make it a root); loops are refused."""
-    return okr.realign_objective(
+    return (await okr.run(
+        okr.app.realign_objective,
         objective_id, parent_id=body.parent_id, reason=body.reason, actor=who.actor,
         if_match=version,
-    ).as_dict()
+    )).as_dict()
 
 
 @router.post("/{objective_id}/carry-over", status_code=status.HTTP_201_CREATED,
              response_model=s.CommandAnswer, responses=CHANGE)
-def carry_over(
+async def carry_over(
     objective_id: ObjectiveId, body: s.CarryOver, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Continue an objective in another cycle; answers the new objective."""
-    return okr.carry_over(
+    return (await okr.run(
+        okr.app.carry_over,
         objective_id, cycle=body.cycle, reason=body.reason, actor=who.actor, if_match=version
-    ).as_dict()
+    )).as_dict()
 
 
 @router.post("/{objective_id}/archive", response_model=s.CommandAnswer, responses=CHANGE)
-def archive_objective(
+async def archive_objective(
     objective_id: ObjectiveId, okr: Okr, who: Member, version: IfMatch,
     body: s.Archive | None = None,
 ) -> dict[str, object]:
     """Archive an objective; it leaves the alignment tree and progress roll-ups."""
-    return okr.archive_objective(
+    return (await okr.run(
+        okr.app.archive_objective,
         objective_id, reason=None if body is None else body.reason, actor=who.actor,
         if_match=version,
-    ).as_dict()
+    )).as_dict()
 
 
 @router.post("/{objective_id}/key-results", status_code=status.HTTP_201_CREATED,
              response_model=s.CommandAnswer, responses=CHANGE)
-def add_key_result(
+async def add_key_result(
     objective_id: ObjectiveId, body: s.KeyResultCreate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Add a key result to an objective (If-Match applies to the objective)."""
-    return okr.add_key_result(
+    return (await okr.run(
+        okr.app.add_key_result,
         objective_id, title=body.title, kind=body.kind, start=body.start, target=body.target,
         unit=body.unit, weight=body.weight,
         owner=None if body.owner is None else body.owner.model_dump(mode="json"),
         actor=who.actor, if_match=version,
-    ).as_dict()
+    )).as_dict()

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from domain.event_types import event_type_of
-from projections.envelope import SOURCE, Envelope, event_data, event_id
+from projections.envelope import SOURCE, Envelope, event_fields, event_id
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -58,10 +58,11 @@ _CONTENT_TYPE = ("content-type", CONTENT_TYPE.encode())
 
 def record_of(domain_event: Any, position: int) -> KafkaRecord:
     """`to_record(envelope_of(domain_event, position))`, byte for byte, without building the
-    envelope: the relay's per-event path."""
+    envelope: the relay's per-event path. orjson writes UUIDs, datetimes and dates as
+    `plain()` does, so the fields go to it as they are."""
     key = str(domain_event.originator_id).encode()
     version = domain_event.originator_version
-    data = event_data(domain_event)
+    data = event_fields(domain_event)
     return KafkaRecord(key=key, value=orjson.dumps(data), headers=[
         _SPECVERSION,
         ("ce_id", event_id(key.decode(), version).encode()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from hashlib import sha1
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -15,8 +16,20 @@ _METADATA = ("originator_id", "originator_version", "timestamp", "originator_top
 
 
 def event_id(aggregate_id: UUID | str, version: int) -> str:
-    """Unique per event and the same on every redelivery."""
-    return str(uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}/{version}"))
+    """Unique per event and the same on every redelivery: the UUID version 5 of
+    `<aggregate id>/<version>` in EVENT_ID_NAMESPACE.
+
+    Computed as `uuid.uuid5` does, without building UUID objects (a third of the relay's
+    per-event encoding time went there)."""
+    name = _NAMESPACE_BYTES + f"{aggregate_id}/{version}".encode()
+    digest = bytearray(sha1(name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 
 def plain(value: Any) -> Any:
@@ -32,8 +45,13 @@ def plain(value: Any) -> Any:
     return value
 
 
+def event_fields(domain_event: Any) -> dict[str, Any]:
+    """The event's own fields, values as recorded (UUIDs, datetimes...)."""
+    return {k: v for k, v in vars(domain_event).items() if k not in _METADATA}
+
+
 def event_data(domain_event: Any) -> dict[str, Any]:
-    return {k: plain(v) for k, v in vars(domain_event).items() if k not in _METADATA}
+    return {k: plain(v) for k, v in event_fields(domain_event).items()}
 
 
 @dataclass(frozen=True)

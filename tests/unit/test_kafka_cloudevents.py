@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from uuid import UUID, uuid5
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from consumers.cloudevents import InvalidCloudEvent, from_record, to_record
+from consumers.cloudevents import InvalidCloudEvent, from_record, record_of, to_record
 from consumers.events import GenericEventData, InvalidEventData, decode, models
 from consumers.leadership import lock_key
 from consumers.relay import Backoff
 from domain.application import OkrApplication
-from projections.envelope import Envelope, envelope_of
+from projections.envelope import EVENT_ID_NAMESPACE, Envelope, envelope_of, event_id
 from tests.support.scenario import build_org
 
 
@@ -34,6 +37,21 @@ def test_a_record_carries_the_envelope_in_headers_key_and_value(
         assert headers["ce_position"] == str(envelope.position).encode()
         assert json.loads(record.value) == envelope.data
         assert from_record(record.headers, record.value) == envelope
+
+
+def test_the_relays_record_is_the_envelopes_record_byte_for_byte(
+    memory_app: OkrApplication,
+) -> None:
+    build_org(memory_app)
+    for n in memory_app.recorder.select_notifications(start=1, limit=1000):
+        event = memory_app.mapper.to_domain_event(n)
+        assert record_of(event, n.id) == to_record(envelope_of(event, n.id))
+
+
+@given(st.uuids(), st.integers(min_value=1, max_value=2**62))
+def test_event_ids_are_uuid5_of_aggregate_and_version(aggregate_id: UUID, version: int) -> None:
+    expected = uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}/{version}")
+    assert event_id(aggregate_id, version) == event_id(str(aggregate_id), version) == str(expected)
 
 
 def test_decoded_events_are_typed_by_their_domain_event_class(

@@ -17,16 +17,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError, KafkaTimeoutError
 from kafka.producer.future import FutureRecordMetadata
 from psycopg_pool import ConnectionPool
 
-from consumers.cloudevents import record_of
+from consumers.cloudevents import KafkaRecord, record_of, record_of_stored
 from consumers.kafka_admin import ensure_topic
 from consumers.leadership import AdvisoryLock, LeadershipLost
 from okr.settings import Settings
-from projections.feed import EventFeed, NewEventSignal, RecordedEvent
+from projections.feed import EventFeed, NewEventSignal
 from projections.runner import DATABASE_UNAVAILABLE
 from projections.tracking import record_position, tracked_position
 
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Called after a batch was acknowledged by the broker and before its position is recorded;
 # tests inject a crash here.
-FaultHook = Callable[[Sequence[RecordedEvent]], None]
+FaultHook = Callable[[Sequence[Notification]], None]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ class Relay:
         self.published = 0
         self.last_error: BaseException | None = None
         self._producer: KafkaProducer | None = None
+        mapper = feed.app.mapper
+        # Stored JSON can be read as is unless the store compresses or encrypts it.
+        self._plain_state = mapper.compressor is None and mapper.cipher is None
 
     @property
     def is_leader(self) -> bool:
@@ -141,16 +145,16 @@ class Relay:
         position = self.position()
         while not stop.is_set():
             self.lock.check()
-            batch = self.feed.read(after=position, limit=self.config.batch_size)
+            batch = self.feed.read_raw(after=position, limit=self.config.batch_size)
             if not batch:
                 self._wait_for_events(stop)
                 continue
             self._publish(producer, batch)
             self._record(batch)
-            position = batch[-1].position
+            position = batch[-1].id
             backoff.reset()
 
-    def _publish(self, producer: KafkaProducer, batch: Sequence[RecordedEvent]) -> None:
+    def _publish(self, producer: KafkaProducer, batch: Sequence[Notification]) -> None:
         """Send the batch and return only when the broker acknowledged every record.
 
         (Sending the next batch while this one is in flight, without a flush, was measured
@@ -160,16 +164,24 @@ class Relay:
         self._acknowledged(batch, futures)
 
     def _send(
-        self, producer: KafkaProducer, batch: Sequence[RecordedEvent]
+        self, producer: KafkaProducer, batch: Sequence[Notification]
     ) -> list[FutureRecordMetadata]:
         # Encoded first, then sent back to back (as full producer batches, like any plain
         # producer loop), rather than interleaving each send with the next record's encoding.
-        records = [record_of(r.event, r.position) for r in batch]
+        records = [self._record_of(n) for n in batch]
         send, topic = producer.send, self.config.topic
         return [send(topic, key=r.key, value=r.value, headers=r.headers) for r in records]
 
+    def _record_of(self, notification: Notification) -> KafkaRecord:
+        """Encoded from the stored JSON when it can be (no domain event is built)."""
+        record = record_of_stored(notification) if self._plain_state else None
+        if record is None:
+            event = self.feed.app.mapper.to_domain_event(notification)
+            record = record_of(event, notification.id)
+        return record
+
     def _acknowledged(
-        self, batch: Sequence[RecordedEvent], futures: list[FutureRecordMetadata]
+        self, batch: Sequence[Notification], futures: list[FutureRecordMetadata]
     ) -> None:
         """Raise unless the broker acknowledged every record of the (flushed) batch."""
         for future in futures:
@@ -179,13 +191,13 @@ class Relay:
         if self.fault is not None:
             self.fault(batch)
 
-    def _record(self, batch: Sequence[RecordedEvent]) -> None:
+    def _record(self, batch: Sequence[Notification]) -> None:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            record_position(cur, self.config.tracking_name, batch[-1].position)
+            record_position(cur, self.config.tracking_name, batch[-1].id)
         self.published += len(batch)
         if self.last_error is not None:
             log.info("relay caught up after %s; at position %d", self.last_error,
-                     batch[-1].position)
+                     batch[-1].id)
             self.last_error = None
 
     def _ready_producer(self) -> KafkaProducer:

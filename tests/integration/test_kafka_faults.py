@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
 
 from consumers.events import ConsumedEvent
@@ -17,7 +18,6 @@ from consumers.testing import read_topic, wait_until
 from consumers.toolkit import Handler
 from consumers.tree_mirror import TreeMirror, alignment_tree
 from okr.bootstrap import Runtime
-from projections.feed import RecordedEvent
 from tests.integration.test_kafka_consumers import (
     FAST,
     consumer_of,
@@ -77,7 +77,7 @@ def test_a_publisher_killed_before_recording_its_position_only_causes_duplicates
 ) -> None:
     org = build_org(runtime.app)
 
-    def crash(batch: Sequence[RecordedEvent]) -> None:
+    def crash(batch: Sequence[Notification]) -> None:
         raise SimulatedCrash(f"killed after publishing {len(batch)} events")
 
     doomed = start_relay(runtime, fault=crash, **FAST)

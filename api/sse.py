@@ -21,7 +21,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from okr.bootstrap import Runtime
 from projections.envelope import envelope_of
@@ -31,9 +31,21 @@ Envelope = dict[str, Any]
 OVERFLOW, CLOSED = "overflow", "closed"  # control messages in a client queue
 
 
+class Framed(NamedTuple):
+    """An event as the stream sends it: its position and its SSE frame, rendered once
+    for every client."""
+
+    position: int
+    text: str
+
+
+def framed(envelope: Envelope) -> Framed:
+    return Framed(envelope["position"], frame(envelope))
+
+
 @dataclass(eq=False)
 class Subscription:
-    queue: asyncio.Queue[Envelope | str]
+    queue: asyncio.Queue[Framed | str]
 
     def control(self, message: str) -> None:
         """Replace whatever is queued by a control message."""
@@ -59,7 +71,7 @@ class Broadcaster:
     batch_size: int = 500
     poll_interval: float = 0.5
     position: int = 0
-    window: deque[Envelope] = field(default_factory=deque)
+    window: deque[Framed] = field(default_factory=deque)
     window_start: int = 0  # the window holds every event after this position
     subscriptions: set[Subscription] = field(default_factory=set)
     _stopping: bool = False
@@ -124,28 +136,28 @@ class Broadcaster:
                 await asyncio.wait_for(self._subscribed.wait(), self.poll_interval)
 
     def _publish(self, batch: list[Envelope]) -> None:
-        for envelope in batch:
-            self.window.append(envelope)
-            self.position = envelope["position"]
+        frames = [framed(envelope) for envelope in batch]
+        self.window.extend(frames)
+        self.position = frames[-1].position
         while len(self.window) > self.window_size:
-            self.window_start = self.window.popleft()["position"]
+            self.window_start = self.window.popleft().position
         for subscription in list(self.subscriptions):
-            for envelope in batch:
+            for item in frames:
                 try:
-                    subscription.queue.put_nowait(envelope)
+                    subscription.queue.put_nowait(item)
                 except asyncio.QueueFull:
                     self.subscriptions.discard(subscription)
                     subscription.control(OVERFLOW)
                     break
 
-    def subscribe(self, after: int) -> tuple[Subscription, list[Envelope] | None]:
-        """A new queue, and the window's envelopes after `after` (None: not covered)."""
+    def subscribe(self, after: int) -> tuple[Subscription, list[Framed] | None]:
+        """A new queue, and the window's events after `after` (None: not covered)."""
         subscription = Subscription(asyncio.Queue(self.queue_size))
         self.subscriptions.add(subscription)
         self._subscribed.set()
         if after < self.window_start:
             return subscription, None
-        return subscription, [e for e in self.window if e["position"] > after]
+        return subscription, [e for e in self.window if e.position > after]
 
     async def stream(self, after: int, heartbeat: float) -> AsyncIterator[str]:
         """SSE frames of every event after `after`, then live ones, with heartbeats."""
@@ -162,23 +174,24 @@ class Broadcaster:
                             yield frame(envelope)
                             last = envelope["position"]
                     backlog = []
-                for envelope in backlog:
-                    if envelope["position"] > last:
-                        yield frame(envelope)
-                        last = envelope["position"]
+                for held in backlog:
+                    if held.position > last:
+                        yield held.text
+                        last = held.position
                 while True:
                     try:
-                        item = await asyncio.wait_for(subscription.queue.get(), heartbeat)
+                        async with asyncio.timeout(heartbeat):
+                            message = await subscription.queue.get()
                     except TimeoutError:
                         yield ": heartbeat\n\n"
                         continue
-                    if item == CLOSED:
+                    if message == CLOSED:
                         return
-                    if item == OVERFLOW:
+                    if message == OVERFLOW:
                         break  # catch up from the log, then follow again
-                    assert isinstance(item, dict)
-                    if item["position"] > last:
-                        yield frame(item)
-                        last = item["position"]
+                    assert isinstance(message, Framed)
+                    if message.position > last:
+                        yield message.text
+                        last = message.position
             finally:
                 self.subscriptions.discard(subscription)

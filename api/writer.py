@@ -60,6 +60,8 @@ class CommandWriter:
         return self._queue.qsize()
 
     async def submit(self, call: Callable[[], Any]) -> Any:
+        if not self._thread.is_alive():
+            raise RuntimeError("the command writer is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.put(Pending(call, loop, future))

@@ -97,7 +97,8 @@ def relay_vs_producer(ctx: Context) -> Result:
             running.stop()
     return ratio_result(rate, baseline, at_least=0.7, unit="events/s",
                         note="baseline: kafka-python producer, same records, acks=all, "
-                             "idempotent; the relay also reads and decodes from PostgreSQL")
+                             "idempotent; the relay also reads the events from PostgreSQL "
+                             "and encodes them")
 
 
 def _consume(topic: str, seen: dict[str, float], stop: threading.Event) -> None:

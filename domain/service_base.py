@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
@@ -122,15 +122,8 @@ class ServiceBase(Application[UUID]):
         fast-forward finds nothing to read; snapshots are taken from the saved aggregate
         itself rather than by reading it back from the store.
         """
-        processing: ProcessingEvent[UUID] = ProcessingEvent()
-        for aggregate in aggregates:
-            processing.events.extend(aggregate.collect_events())
-            processing.aggregates[aggregate.id] = aggregate
-        recordings = self._record(processing)
-        self._take_snapshots(processing)
-        self._notify(recordings)
-        self._cache_saved(aggregates)
-        return recordings
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        return self._store(events, {aggregate.id: aggregate for aggregate in aggregates})
 
     def run_batch(self, calls: Sequence[Callable[[], R]]) -> list[R | Exception]:
         """Run commands in order and record all they change in one transaction.
@@ -170,15 +163,23 @@ class ServiceBase(Application[UUID]):
     def _record_batch(self, batch: Batch) -> list[int]:
         if not batch.events:
             return []
+        recordings = self._store(batch.events, batch.working,
+                                 unchanged_reads=batch.unchanged_reads())
+        return [r.notification.id for r in recordings]
+
+    def _store(
+        self, events: list[Any], aggregates: dict[UUID, OkrAggregate], **kwargs: Any
+    ) -> list[Any]:
+        """Record `events` in one transaction; then snapshots, notification and cache."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()
-        processing.events.extend(batch.events)
-        processing.aggregates.update(batch.working)
-        processing.saved_kwargs["unchanged_reads"] = batch.unchanged_reads()
+        processing.events.extend(events)
+        processing.aggregates.update(aggregates)
+        processing.saved_kwargs.update(kwargs)
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
-        self._cache_saved(tuple(batch.working.values()))
-        return [r.notification.id for r in recordings]
+        self._cache_saved(aggregates.values())
+        return recordings
 
     def _evict(self, entity_ids: set[UUID]) -> None:
         cache = self.repository.cache
@@ -188,7 +189,7 @@ class ServiceBase(Application[UUID]):
             with contextlib.suppress(KeyError):
                 cache.get(entity_id, evict=True)
 
-    def _cache_saved(self, aggregates: tuple[OkrAggregate, ...]) -> None:
+    def _cache_saved(self, aggregates: Iterable[OkrAggregate]) -> None:
         cache = self.repository.cache
         if cache is None:
             return

@@ -61,15 +61,24 @@ def record_of(domain_event: Any, position: int) -> KafkaRecord:
     """`to_record(envelope_of(domain_event, position))`, byte for byte, without building the
     envelope: the relay's per-event path. orjson writes UUIDs, datetimes and dates as
     `plain()` does, so the fields go to it as they are."""
-    key = str(domain_event.originator_id).encode()
-    version = domain_event.originator_version
-    data = event_fields(domain_event)
+    return _record(
+        str(domain_event.originator_id), domain_event.originator_version, position,
+        event_type_of(domain_event), domain_event.timestamp.isoformat(),
+        event_fields(domain_event),
+    )
+
+
+def _record(
+    aggregate_id: str, version: int, position: int, event_type: str, time: str,
+    data: dict[str, Any],
+) -> KafkaRecord:
+    key = aggregate_id.encode()
     return KafkaRecord(key=key, value=orjson.dumps(data), headers=[
         _SPECVERSION,
-        ("ce_id", event_id(key.decode(), version).encode()),
+        ("ce_id", event_id(aggregate_id, version).encode()),
         _SOURCE,
-        ("ce_type", event_type_of(domain_event).encode()),
-        ("ce_time", domain_event.timestamp.isoformat().encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", time.encode()),
         ("ce_subject", key),
         ("ce_position", str(position).encode()),
         ("ce_aggregateversion", str(version).encode()),
@@ -115,20 +124,10 @@ def record_of_stored(notification: Any) -> KafkaRecord | None:
         data = {k: _plain_stored(v) for k, v in state.items() if k not in _STATE_METADATA}
     except NotPlain:
         return None
-    key = str(notification.originator_id).encode()
-    version = notification.originator_version
-    return KafkaRecord(key=key, value=orjson.dumps(data), headers=[
-        _SPECVERSION,
-        ("ce_id", event_id(key.decode(), version).encode()),
-        _SOURCE,
-        ("ce_type", event_type_of(cls).encode()),
-        ("ce_time", state["timestamp"]["_data_"].encode()),
-        ("ce_subject", key),
-        ("ce_position", str(notification.id).encode()),
-        ("ce_aggregateversion", str(version).encode()),
-        ("ce_actor", str(data.get("actor", "")).encode()),
-        _CONTENT_TYPE,
-    ])
+    return _record(
+        str(notification.originator_id), notification.originator_version, notification.id,
+        event_type_of(cls), state["timestamp"]["_data_"], data,
+    )
 
 
 _STATE_METADATA = frozenset({"timestamp", "originator_topic"})

@@ -8,9 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from eventsourcing.utils import resolve_topic
 
-from domain.event_types import event_class_of_topic, event_type_of
-from projections.envelope import SOURCE, Envelope, event_fields, event_id
+from domain.event_types import event_type_of
+from projections.envelope import EVENT_METADATA, SOURCE, Envelope, event_fields, event_id
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -116,21 +117,18 @@ def record_of_stored(notification: Any) -> KafkaRecord | None:
     """`record_of` straight from a stored event's JSON, without decoding the domain event;
     None when the state holds something this path does not know (a transcoding it does
     not map, or an older class version that decoding would upcast)."""
-    cls = event_class_of_topic(notification.topic)
+    cls = resolve_topic(notification.topic)  # cached by the library
     state = orjson.loads(notification.state)
     if getattr(cls, "class_version", 1) != 1 or "class_version" in state:
         return None
     try:
-        data = {k: _plain_stored(v) for k, v in state.items() if k not in _STATE_METADATA}
+        data = {k: _plain_stored(v) for k, v in state.items() if k not in EVENT_METADATA}
     except NotPlain:
         return None
     return _record(
         str(notification.originator_id), notification.originator_version, notification.id,
         event_type_of(cls), state["timestamp"]["_data_"], data,
     )
-
-
-_STATE_METADATA = frozenset({"timestamp", "originator_topic"})
 
 
 def aggregate_type_of_type(event_type: str) -> str:

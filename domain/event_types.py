@@ -6,8 +6,6 @@ import functools
 import re
 from typing import Any
 
-from eventsourcing.utils import resolve_topic
-
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 AGGREGATE_NAMES = {
@@ -33,13 +31,6 @@ def _event_type(cls: type) -> str:
     aggregate, _, name = cls.__qualname__.rpartition(".")
     version = getattr(cls, "class_version", 1)
     return f"okr.{AGGREGATE_NAMES.get(aggregate, snake(aggregate))}.{snake(name)}.v{version}"
-
-
-@functools.cache
-def event_class_of_topic(topic: str) -> type:
-    """The domain event class a stored event's topic names."""
-    cls: type = resolve_topic(topic)
-    return cls
 
 
 def aggregate_type_of(event: Any) -> str:

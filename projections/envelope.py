@@ -12,7 +12,10 @@ from domain.event_types import aggregate_type_of, event_type_of
 
 SOURCE = "urn:okr-ledger"
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://okr-ledger/events")
-_METADATA = ("originator_id", "originator_version", "timestamp", "originator_topic")
+# Fields of a stored event that are not its data (they go to the envelope, or nowhere).
+EVENT_METADATA = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic"}
+)
 
 
 def event_id(aggregate_id: UUID | str, version: int) -> str:
@@ -47,7 +50,7 @@ def plain(value: Any) -> Any:
 
 def event_fields(domain_event: Any) -> dict[str, Any]:
     """The event's own fields, values as recorded (UUIDs, datetimes...)."""
-    return {k: v for k, v in vars(domain_event).items() if k not in _METADATA}
+    return {k: v for k, v in vars(domain_event).items() if k not in EVENT_METADATA}
 
 
 def event_data(domain_event: Any) -> dict[str, Any]:

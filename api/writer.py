@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from domain.application import OkrApplication
+from domain.results import CommandResult
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
@@ -119,7 +120,7 @@ def _settle(answers: list[tuple[asyncio.Future[Any], Any]]) -> None:
 
 
 class Commands:
-    """The application's use cases, run by the writer: `await okr.run(okr.app.check_in, ...)`."""
+    """The application's use cases, run by the writer: `await okr.answer(okr.app.check_in, ...)`."""
 
     def __init__(self, writer: CommandWriter) -> None:
         self.writer = writer
@@ -128,3 +129,9 @@ class Commands:
     async def run(self, use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         result: R = await self.writer.submit(functools.partial(use_case, *args, **kwargs))
         return result
+
+    async def answer(
+        self, use_case: Callable[P, CommandResult], *args: P.args, **kwargs: P.kwargs
+    ) -> dict[str, Any]:
+        """The contract's answer `{id, version, position, warnings, ...}` of a use case."""
+        return (await self.run(use_case, *args, **kwargs)).as_dict()

@@ -154,9 +154,7 @@ class ServiceBase(Application[UUID]):
             self._evict(batch.touched())
             return [_attempt(call) for call in calls]
         return [
-            _attempt(call) if isinstance(outcome, DomainError)
-            else outcome if isinstance(outcome, Exception)
-            else _placed(outcome, span, positions)
+            _settled(call, outcome, span, positions)
             for call, outcome, span in zip(calls, outcomes, spans, strict=True)
         ]
 
@@ -224,8 +222,14 @@ def _attempt(call: Callable[[], R]) -> R | Exception:
         return error
 
 
-def _placed(outcome: R, span: tuple[int, int] | None, positions: list[int]) -> R:
-    """A command's result with the position of its last recorded event."""
+def _settled(
+    call: Callable[[], R], outcome: R | Exception, span: tuple[int, int] | None,
+    positions: list[int],
+) -> R | Exception:
+    """A call's final answer once its batch is recorded: a refusal by a domain rule is
+    decided again on the store's state; a result gets the position of its last event."""
+    if isinstance(outcome, DomainError):
+        return _attempt(call)
     if not isinstance(outcome, CommandResult) or span is None or span[0] == span[1]:
         return outcome
     placed: R = replace(outcome, position=max(positions[span[0]:span[1]]))

@@ -17,10 +17,10 @@ router = APIRouter(prefix="/v1/cycles", tags=["cycles"])
              responses=error_responses(401, 403, 409, 413, 422))
 async def create_cycle(body: s.CycleCreate, okr: Okr, who: Admin) -> dict[str, object]:
     """Open a planning cycle, like 2026-Q4."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.create_cycle,
         key=body.key, starts_on=body.starts_on, ends_on=body.ends_on, actor=who.actor
-    )).as_dict()
+    )
 
 
 @router.get("", response_model=s.CycleList, responses=error_responses(401, 422, 503))
@@ -37,4 +37,4 @@ async def close_cycle(
 ) -> dict[str, object]:
     """Close a cycle and grade every key result that was not graded by hand."""
     del body  # takes no fields; accepted so that `{}` is a valid body
-    return (await okr.run(okr.app.close_cycle, key, actor=who.actor, if_match=version)).as_dict()
+    return await okr.answer(okr.app.close_cycle, key, actor=who.actor, if_match=version)

@@ -39,11 +39,11 @@ async def edit_key_result(
     kr_id: KeyResultId, body: s.KeyResultUpdate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Change a key result's title, target or weight (give a reason for the audit)."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.edit_key_result,
         kr_id, title=body.title, target=body.target, weight=body.weight, reason=body.reason,
         actor=who.actor, if_match=version,
-    )).as_dict()
+    )
 
 
 @router.put("/{kr_id}/owner", response_model=s.CommandAnswer, responses=CHANGE)
@@ -52,10 +52,10 @@ async def reassign_key_result(
 ) -> dict[str, object]:
     """Give a key result its own owner (null: the objective's owner)."""
     owner = None if body.owner is None else body.owner.model_dump(mode="json")
-    return (await okr.run(
+    return await okr.answer(
         okr.app.reassign_key_result,
         kr_id, owner=owner, reason=body.reason, actor=who.actor, if_match=version
-    )).as_dict()
+    )
 
 
 @router.post("/{kr_id}/check-ins", response_model=s.CheckInAnswer, responses=CHANGE)
@@ -63,11 +63,11 @@ async def check_in(
     kr_id: KeyResultId, body: s.CheckInCreate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Record a value of a key result, true from `effective_at` (default now)."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.check_in,
         kr_id, value=body.value, confidence=body.confidence, note=body.note,
         effective_at=body.effective_at, actor=who.actor, if_match=version,
-    )).as_dict()
+    )
 
 
 @router.get("/{kr_id}/check-ins", response_model=s.CheckInList, responses=READ)
@@ -86,7 +86,7 @@ async def grade_key_result(
     kr_id: KeyResultId, body: s.Grade, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Grade a key result by hand (0..1); the cycle close keeps this score."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.grade_key_result,
         kr_id, score=body.score, note=body.note, actor=who.actor, if_match=version
-    )).as_dict()
+    )

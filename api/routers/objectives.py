@@ -24,11 +24,11 @@ ObjectiveId = Annotated[UUID, Path(description="The objective's id")]
              responses=error_responses(401, 403, 409, 413, 422))
 async def create_objective(body: s.ObjectiveCreate, okr: Okr, who: Member) -> dict[str, object]:
     """Create an objective in a cycle, optionally aligned under a parent objective."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.create_objective,
         cycle=body.cycle, title=body.title, description=body.description,
         owner=body.owner.model_dump(mode="json"), parent_id=body.parent_id, actor=who.actor,
-    )).as_dict()
+    )
 
 
 @router.get("/{objective_id}", response_model=s.ObjectivePublic,
@@ -50,11 +50,11 @@ async def edit_objective(
     objective_id: ObjectiveId, body: s.ObjectiveUpdate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Change an objective's title or description."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.edit_objective,
         objective_id, title=body.title, description=body.description, reason=body.reason,
         actor=who.actor, if_match=version,
-    )).as_dict()
+    )
 
 
 @router.put("/{objective_id}/owner", response_model=s.CommandAnswer, responses=CHANGE)
@@ -62,11 +62,11 @@ async def reassign_objective(
     objective_id: ObjectiveId, body: s.OwnerChange, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Give an objective to another team or person."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.reassign_objective,
         objective_id, owner=body.owner.model_dump(mode="json"), reason=body.reason,
         actor=who.actor, if_match=version,
-    )).as_dict()
+    )
 
 
 @router.put("/{objective_id}/parent", response_model=s.CommandAnswer, responses=CHANGE)
@@ -74,11 +74,11 @@ async def realign_objective(
     objective_id: ObjectiveId, body: s.ParentChange, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Align an objective under another parent (null: make it a root); loops are refused."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.realign_objective,
         objective_id, parent_id=body.parent_id, reason=body.reason, actor=who.actor,
         if_match=version,
-    )).as_dict()
+    )
 
 
 @router.post("/{objective_id}/carry-over", status_code=status.HTTP_201_CREATED,
@@ -87,10 +87,10 @@ async def carry_over(
     objective_id: ObjectiveId, body: s.CarryOver, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Continue an objective in another cycle; answers the new objective."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.carry_over,
         objective_id, cycle=body.cycle, reason=body.reason, actor=who.actor, if_match=version
-    )).as_dict()
+    )
 
 
 @router.post("/{objective_id}/archive", response_model=s.CommandAnswer, responses=CHANGE)
@@ -99,11 +99,11 @@ async def archive_objective(
     body: s.Archive | None = None,
 ) -> dict[str, object]:
     """Archive an objective; it leaves the alignment tree and progress roll-ups."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.archive_objective,
         objective_id, reason=None if body is None else body.reason, actor=who.actor,
         if_match=version,
-    )).as_dict()
+    )
 
 
 @router.post("/{objective_id}/key-results", status_code=status.HTTP_201_CREATED,
@@ -112,10 +112,10 @@ async def add_key_result(
     objective_id: ObjectiveId, body: s.KeyResultCreate, okr: Okr, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Add a key result to an objective (If-Match applies to the objective)."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.add_key_result,
         objective_id, title=body.title, kind=body.kind, start=body.start, target=body.target,
         unit=body.unit, weight=body.weight,
         owner=None if body.owner is None else body.owner.model_dump(mode="json"),
         actor=who.actor, if_match=version,
-    )).as_dict()
+    )

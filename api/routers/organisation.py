@@ -21,10 +21,10 @@ WRITE = error_responses(401, 403, 409, 413, 422)
              responses=WRITE)
 async def create_team(body: s.TeamCreate, okr: Okr, who: Admin) -> dict[str, object]:
     """Found a team, optionally under a parent team."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.create_team,
         name=body.name, parent_id=body.parent_id, actor=who.actor
-    )).as_dict()
+    )
 
 
 @router.get("/teams", response_model=s.TeamList, responses=error_responses(401, 422, 503))
@@ -37,10 +37,10 @@ def list_teams(conn: ReadConn, _: Viewer) -> dict[str, object]:
              responses=WRITE)
 async def register_person(body: s.PersonCreate, okr: Okr, who: Admin) -> dict[str, object]:
     """Register a person, optionally in a team."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.register_person,
         name=body.name, email=body.email, team_id=body.team_id, actor=who.actor
-    )).as_dict()
+    )
 
 
 @router.get("/people", response_model=s.PersonList, responses=error_responses(401, 422, 503))
@@ -55,10 +55,10 @@ async def move_person(
     person_id: UUID, body: s.PersonMove, okr: Okr, who: Admin, version: IfMatch
 ) -> dict[str, object]:
     """Move a person to another team."""
-    return (await okr.run(
+    return await okr.answer(
         okr.app.move_person,
         person_id, team_id=body.team_id, reason=body.reason, actor=who.actor, if_match=version
-    )).as_dict()
+    )
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=s.TokenCreated,

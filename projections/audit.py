@@ -152,4 +152,5 @@ def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
 AUDIT = ProjectionSpec(
     name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry),
     batch_handler=record_entries, rebuild_session=AuditRebuild,
+    rebuild_cost=2.0,
 )

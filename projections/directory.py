@@ -68,4 +68,5 @@ DIRECTORY = ProjectionSpec(
         "Cycle.Created": cycle_created,
         "Cycle.Closed": cycle_closed,
     },
+    rebuild_cost=0.1,  # a few events of every thousand concern it
 )

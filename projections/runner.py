@@ -32,6 +32,7 @@ DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.Interf
 
 class RuntimeLike(Protocol):
     pool: ConnectionPool[Any]
+    database_url: str
 
     def feed(self) -> EventFeed: ...
 

@@ -17,6 +17,9 @@ NAMES_HELP = f"Any of: {', '.join(PROJECTIONS)} (default: all)."
 
 def rebuild(
     names: Annotated[list[str] | None, typer.Argument(help=NAMES_HELP)] = None,
+    processes: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes loading the projections (default: one per core, at "
+                    "most one per projection; 1 for none).")] = None,
 ) -> None:
     """Rebuild projections into fresh tables; readers switch over only when caught up."""
     console = Console(stderr=True)
@@ -35,7 +38,8 @@ def rebuild(
             def on_progress(name: str, done: int, total: int) -> None:
                 bar.update(tasks[name], completed=done, total=total)
 
-            positions = rebuild_views(runtime, [s.name for s in specs], on_progress)
+            positions = rebuild_views(runtime, [s.name for s in specs], on_progress,
+                                      processes=processes)
             for name, position in positions.items():
                 bar.update(tasks[name], completed=max(position, 1), total=max(position, 1))
         console.print(f"rebuilt {', '.join(positions)} up to position "

@@ -61,8 +61,9 @@ def test_key_result_version_as_of_counts_check_ins_recorded_at_the_same_instant(
     assert now["version"] == last.version + 1
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
-    runtime: Runtime,
+    runtime: Runtime, processes: int,
 ) -> None:
     org = build_org(runtime.app)
     running = start_projections(runtime, poll_interval=0.05)
@@ -76,7 +77,7 @@ def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
     thread.start()
     try:
         for _ in range(3):
-            rebuild(runtime)
+            rebuild(runtime, processes=processes)
         stop.set()
         thread.join()
         assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=10)

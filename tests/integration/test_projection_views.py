@@ -176,7 +176,8 @@ def test_directory_lists_teams_people_and_cycles(runtime: Runtime, org: Org) -> 
     assert cycles[0]["starts_on"] == date(2026, 10, 1).isoformat()
 
 
-def test_rebuilt_views_equal_the_live_ones(runtime: Runtime, org: Org) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_rebuilt_views_equal_the_live_ones(runtime: Runtime, org: Org, processes: int) -> None:
     with at(day(4)):
         runtime.app.check_in(org.key_result, value=33, actor="a")
         runtime.app.realign_objective(org.child, parent_id=None, actor="a")
@@ -189,7 +190,7 @@ def test_rebuilt_views_equal_the_live_ones(runtime: Runtime, org: Org) -> None:
         (queries.teams, (), {}),
     ]
     live = [read(runtime, q, *a, **k) for q, a, k in reads]
-    positions = rebuild(runtime)
+    positions = rebuild(runtime, processes=processes)
     assert set(positions.values()) == {runtime.feed().head()}
     rebuilt = [read(runtime, q, *a, **k) for q, a, k in reads]
     assert [_without_clock(x) for x in rebuilt] == [_without_clock(x) for x in live]

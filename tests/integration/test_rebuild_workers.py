@@ -1,0 +1,93 @@
+"""A rebuild spread over worker processes: a failed or killed worker changes nothing live."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+import pytest
+
+from okr.bootstrap import Runtime
+from projections import queries
+from projections.bulkload import RebuildFailed
+from projections.feed import EventFeed, NewEventSignal
+from projections.rebuild import rebuild
+from projections.runner import catch_up
+from tests.support.scenario import build_org
+
+
+@dataclass
+class ElsewhereRuntime:
+    """The runtime, but telling worker processes a database URL of its own."""
+
+    runtime: Runtime
+    database_url: str
+
+    @property
+    def pool(self) -> Any:
+        return self.runtime.pool
+
+    def feed(self) -> EventFeed:
+        return self.runtime.feed()
+
+    def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal:
+        return self.runtime.new_event_signal(poll_interval)
+
+
+def _views(runtime: Runtime, cycle: str) -> tuple[Any, ...]:
+    with runtime.pool.connection() as conn:
+        tracked = conn.execute("SELECT name, position FROM okr_tracking "
+                               "WHERE name LIKE 'projection:%' ORDER BY name").fetchall()
+        tree = {k: v for k, v in queries.alignment_tree(conn, cycle).items()
+                if k != "valid_at"}  # the reading time
+        return tracked, tree, queries.audit(conn, limit=500)["items"]
+
+
+def test_a_worker_that_cannot_connect_fails_the_rebuild_and_live_views_stay(
+    runtime: Runtime,
+) -> None:
+    org = build_org(runtime.app)
+    catch_up(runtime)
+    before = _views(runtime, org.cycle)
+    unreachable = runtime.database_url.replace("/okr", "/okr_no_such_database", 1)
+    if unreachable == runtime.database_url:
+        unreachable = runtime.database_url + "_no_such_database"
+    with pytest.raises(RebuildFailed, match="no_such_database"):
+        rebuild(ElsewhereRuntime(runtime, unreachable), processes=2)
+    assert _views(runtime, org.cycle) == before
+
+
+def _kill_the_first_worker(deadline: float) -> None:
+    """Kill a bulk-load worker as soon as it exists (it takes a while to import)."""
+    while time.monotonic() < deadline:
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if "projections.bulkload" in child.cmdline():
+                    child.kill()
+                    return
+        time.sleep(0.005)  # polling the process table is the wait itself
+
+
+def test_a_killed_worker_fails_the_rebuild_and_a_second_rebuild_completes(
+    runtime: Runtime,
+) -> None:
+    org = build_org(runtime.app)
+    for value in range(30):
+        runtime.app.check_in(org.key_result, value=value, actor="w")
+    catch_up(runtime)
+    before = _views(runtime, org.cycle)
+    killer = threading.Thread(target=_kill_the_first_worker, args=(time.monotonic() + 30,))
+    killer.start()
+    try:
+        with pytest.raises(RebuildFailed, match="exited with code -9"):
+            rebuild(runtime, processes=2)
+    finally:
+        killer.join()
+    assert _views(runtime, org.cycle) == before
+    positions = rebuild(runtime, processes=2)
+    assert set(positions.values()) == {runtime.feed().head()}
+    assert _views(runtime, org.cycle)[1:] == before[1:]

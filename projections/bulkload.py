@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import psycopg
@@ -130,9 +130,11 @@ def _relay(
 ) -> None:
     """A worker's messages onto the queue, then how it ended."""
     assert worker.stdout is not None
-    for line in worker.stdout:
-        messages.put(orjson.loads(line))
-    messages.put({"kind": "exited", "names": names, "code": worker.wait()})
+    try:
+        for line in worker.stdout:
+            messages.put(orjson.loads(line))
+    finally:  # whatever happens here, _collect must hear that the worker is gone
+        messages.put({"kind": "exited", "names": names, "code": worker.wait()})
 
 
 def _collect(
@@ -154,13 +156,13 @@ def _collect(
     return positions
 
 
-def _report(**message: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(message) + b"\n")
-    sys.stdout.buffer.flush()
+def _report(reports: BinaryIO, **message: Any) -> None:
+    reports.write(orjson.dumps(message) + b"\n")
+    reports.flush()
 
 
-def work(order: dict[str, Any]) -> None:
-    """A worker process: bulk-load the named projections, reporting on stdout."""
+def work(order: dict[str, Any], reports: BinaryIO) -> None:
+    """A worker process: bulk-load the named projections, reporting on `reports`."""
     names: list[str] = order["names"]
     try:
         # The tables exist: the parent created them; a worker only reads the log.
@@ -168,17 +170,19 @@ def work(order: dict[str, Any]) -> None:
         try:
             with psycopg.connect(order["database_url"], autocommit=True) as conn:
                 position = bulk_load(conn, EventFeed(app), select(names), lambda name, done,
-                                     total: _report(kind="progress", name=name, done=done,
-                                                    total=total))
+                                     total: _report(reports, kind="progress", name=name,
+                                                    done=done, total=total))
         finally:
             app.close()
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports
         raise SystemExit(130) from None
     except Exception:
-        _report(kind="failed", names=names, error=traceback.format_exc())
+        _report(reports, kind="failed", names=names, error=traceback.format_exc())
         raise SystemExit(1) from None
-    _report(kind="done", names=names, position=position)
+    _report(reports, kind="done", names=names, position=position)
 
 
 if __name__ == "__main__":
-    work(orjson.loads(sys.stdin.buffer.read()))
+    # Reports own stdout; anything else a library prints goes to stderr.
+    reports, sys.stdout = sys.stdout.buffer, sys.stderr
+    work(orjson.loads(sys.stdin.buffer.read()), reports)

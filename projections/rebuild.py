@@ -68,7 +68,14 @@ def rebuild(
 def _processes(wanted: int | None, feed: EventFeed) -> int:
     if wanted is not None:
         return max(1, wanted)
-    return 1 if feed.head() < PARALLEL_FROM else os.cpu_count() or 1
+    return 1 if feed.head() < PARALLEL_FROM else _usable_cores()
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def balanced_groups(specs: list[ProjectionSpec], processes: int) -> list[list[ProjectionSpec]]:

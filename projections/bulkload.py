@@ -37,7 +37,7 @@ class RebuildFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Source:
-    """What a worker process needs to read the log and write shadows (picklable)."""
+    """What a worker process needs to read the log and write shadows (sent as JSON)."""
 
     database_url: str
     app_env: dict[str, str]

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from okr.bootstrap import start_runtime
+from projections.bulkload import RebuildFailed
 from projections.rebuild import rebuild as rebuild_views
 from projections.registry import PROJECTIONS, select
 
@@ -19,7 +20,7 @@ def rebuild(
     names: Annotated[list[str] | None, typer.Argument(help=NAMES_HELP)] = None,
     processes: Annotated[int | None, typer.Option(
         min=1, help="Worker processes loading the projections (default: one per core, at "
-                    "most one per projection; 1 for none).")] = None,
+                    "most one per projection; 1: all in this process).")] = None,
 ) -> None:
     """Rebuild projections into fresh tables; readers switch over only when caught up."""
     console = Console(stderr=True)
@@ -38,8 +39,12 @@ def rebuild(
             def on_progress(name: str, done: int, total: int) -> None:
                 bar.update(tasks[name], completed=done, total=total)
 
-            positions = rebuild_views(runtime, [s.name for s in specs], on_progress,
-                                      processes=processes)
+            try:
+                positions = rebuild_views(runtime, [s.name for s in specs], on_progress,
+                                          processes=processes)
+            except RebuildFailed as error:
+                console.print(f"[red]{error}[/red]\nthe read models were left as they were")
+                raise typer.Exit(code=1) from None
             for name, position in positions.items():
                 bar.update(tasks[name], completed=max(position, 1), total=max(position, 1))
         console.print(f"rebuilt {', '.join(positions)} up to position "

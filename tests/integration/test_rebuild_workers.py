@@ -10,8 +10,10 @@ from typing import Any
 
 import psutil
 import pytest
+from typer.testing import CliRunner
 
 from okr.bootstrap import Runtime
+from okr.cli import app as cli
 from projections import queries
 from projections.bulkload import RebuildFailed
 from projections.feed import EventFeed, NewEventSignal
@@ -91,3 +93,38 @@ def test_a_killed_worker_fails_the_rebuild_and_a_second_rebuild_completes(
     positions = rebuild(runtime, processes=2)
     assert set(positions.values()) == {runtime.feed().head()}
     assert _views(runtime, org.cycle)[1:] == before[1:]
+
+
+def test_okr_rebuild_with_workers_reports_the_position_it_rebuilt_to(runtime: Runtime) -> None:
+    org = build_org(runtime.app)
+    runtime.app.check_in(org.key_result, value=5, actor="w")
+    env = {"OKR_DATABASE_URL": runtime.database_url}
+
+    result = CliRunner().invoke(cli, ["rebuild", "--processes", "2"], env=env)
+
+    assert result.exit_code == 0, result.output
+    head = runtime.feed().head()
+    assert f"rebuilt directory, alignment, audit up to position {head}" in result.output
+    with runtime.pool.connection() as conn:
+        assert queries.key_result_detail(conn, org.key_result)["current"] == 5
+
+
+@pytest.mark.parametrize("arguments", [["--processes", "0"], ["nonsense"]])
+def test_okr_rebuild_refuses_bad_arguments_and_touches_nothing(
+    runtime: Runtime, arguments: list[str],
+) -> None:
+    build_org(runtime.app)
+    catch_up(runtime)
+    before = _tracked(runtime)
+
+    result = CliRunner().invoke(cli, ["rebuild", *arguments],
+                                env={"OKR_DATABASE_URL": runtime.database_url})
+
+    assert result.exit_code == 2
+    assert _tracked(runtime) == before
+
+
+def _tracked(runtime: Runtime) -> list[tuple[Any, ...]]:
+    with runtime.pool.connection() as conn:
+        return conn.execute("SELECT name, position, updated_at FROM okr_tracking "
+                            "ORDER BY name").fetchall()

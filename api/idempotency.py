@@ -5,6 +5,11 @@ and body. The first request inserts its row and holds it, uncommitted, while it 
 concurrent request with the same key blocks on that insert until the first commits (then
 it replays the stored answer) or rolls back (then it runs itself). Only successful (2xx)
 answers are stored: a refused command recorded nothing, so running it again is harmless.
+
+The answer is committed after the command's events. If the process dies in between, the
+row is gone but the command is not lost or repeated: its commands run under the key
+(`CommandKey`), whose result the event store records in the events' own transaction, so
+the retried request finds that result and answers it without changing anything.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import token_hash
 from api.errors import problem
 from api.middleware import buffered
+from api.writer import COMMAND_KEY
+from domain.results import CommandKey
 
 MAX_KEY = 255
 SECRET_ANSWERS = frozenset({"/v1/tokens"})  # answers we must not keep: they hold tokens
@@ -100,7 +107,11 @@ class Idempotency:
             async def keep(message: Message) -> None:
                 messages.append(message)
 
-            await self.app(scope, replay, keep)
+            token = COMMAND_KEY.set(CommandKey(owner, key.decode("latin-1"), fingerprint))
+            try:
+                await self.app(scope, replay, keep)
+            finally:
+                COMMAND_KEY.reset(token)
             status = next(int(m["status"]) for m in messages if m["type"] == "http.response.start")
             if 200 <= status < 300:
                 answer = (status, b"".join(m.get("body", b"") for m in messages

@@ -16,14 +16,17 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from domain.application import OkrApplication
-from domain.results import CommandResult
+from domain.results import CommandKey, CommandResult
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
+# The request's Idempotency-Key (set by api/idempotency.py): commands run under it.
+COMMAND_KEY: ContextVar[CommandKey | None] = ContextVar("okr_command_key", default=None)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -127,7 +130,11 @@ class Commands:
         self.app = writer.app
 
     async def run(self, use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = await self.writer.submit(functools.partial(use_case, *args, **kwargs))
+        call: Callable[[], R] = functools.partial(use_case, *args, **kwargs)
+        key = COMMAND_KEY.get()
+        if key is not None:
+            call = functools.partial(self.app.run_keyed, key, call)
+        result: R = await self.writer.submit(call)
         return result
 
     async def answer(

@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.application import Repository
 
 from domain.base import OkrAggregate
+from domain.results import CommandKey, CommandResult
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Changes:
     aggregates: dict[UUID, OkrAggregate] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
     reads: dict[UUID, int] = field(default_factory=dict)
+    keyed: tuple[CommandKey, CommandResult] | None = None
 
 
 class Batch:
@@ -39,6 +41,8 @@ class Batch:
         self.working: dict[UUID, OkrAggregate] = {}
         self.events: list[Any] = []
         self.reads: dict[UUID, int] = {}
+        # Keyed commands' results, each with the index of its command's last event.
+        self.keyed: list[tuple[CommandKey, CommandResult, int]] = []
         self.current = Changes()
 
     def begin(self) -> None:
@@ -51,6 +55,8 @@ class Batch:
             return None
         start = len(self.events)
         self.events.extend(changes.events)
+        if changes.keyed is not None and changes.events:
+            self.keyed.append((*changes.keyed, len(self.events) - 1))
         self.working.update(changes.aggregates)
         for entity_id, version in changes.reads.items():
             self.reads.setdefault(entity_id, version)
@@ -75,10 +81,15 @@ class Batch:
     def knows(self, entity_id: UUID) -> bool:
         return entity_id in self.working or entity_id in self.current.aggregates
 
-    def stage(self, aggregates: tuple[OkrAggregate, ...]) -> None:
+    def stage(
+        self, aggregates: tuple[OkrAggregate, ...],
+        keyed: tuple[CommandKey, CommandResult] | None = None,
+    ) -> None:
+        """The current command's changes; a `keyed` result is recorded with its events."""
         for aggregate in aggregates:
             self.current.events.extend(aggregate.collect_events())
             self.current.aggregates[aggregate.id] = aggregate
+        self.current.keyed = keyed
 
     def unchanged_reads(self) -> dict[UUID, int]:
         """Versions read of aggregates the batch does not change: to check at insert."""

@@ -26,6 +26,12 @@ class UnknownReference(InvalidInput):
     title = "Unknown reference"
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """A command key already recorded a different request (HTTP 422)."""
+
+    title = "Idempotency key reused"
+
+
 class NotFound(DomainError):
     """The entity named in the path does not exist (HTTP 404)."""
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -23,3 +24,25 @@ class CommandResult:
         }
         answer.update(self.extra)
         return answer
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> CommandResult:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class CommandKey:
+    """A caller's key for one command (an HTTP `Idempotency-Key` and its owner).
+
+    The command's result is recorded in the same transaction as its events, so a command
+    run again under the same key answers the recorded result instead of changing anything,
+    even when the first answer never reached the caller. `fingerprint` identifies the
+    request: the same key with another request is refused.
+    """
+
+    owner: str
+    key: str
+    fingerprint: str

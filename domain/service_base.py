@@ -18,12 +18,13 @@ from domain.batching import Batch
 from domain.errors import (
     ConcurrentChange,
     DomainError,
+    IdempotencyKeyReused,
     NotFound,
     UnknownReference,
     VersionMismatch,
 )
 from domain.key_result import KeyResult
-from domain.results import CommandResult
+from domain.results import CommandKey, CommandResult
 from domain.transcodings import DateAsISO
 
 A = TypeVar("A", bound=OkrAggregate)
@@ -43,7 +44,13 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        service: ServiceBase = args[0]  # type: ignore[assignment]  # a method's self
         for attempt in range(COMMAND_ATTEMPTS):
+            # Under a key, every attempt asks first: the one before may have been recorded
+            # although its answer was lost (a dropped connection after the commit).
+            recorded = service.recorded_result()
+            if recorded is not None:
+                return recorded  # type: ignore[return-value]  # keyed use cases answer results
             try:
                 return method(*args, **kwargs)
             except IntegrityError as error:
@@ -64,6 +71,33 @@ class ServiceBase(Application[UUID]):
     def _batch(self) -> Batch | None:
         batch: Batch | None = getattr(self._batches, "batch", None)
         return batch
+
+    def _key(self) -> CommandKey | None:
+        key: CommandKey | None = getattr(self._batches, "key", None)
+        return key
+
+    def run_keyed(self, key: CommandKey, call: Callable[[], R]) -> R:
+        """Run `call` (one use case) under `key`: its result is recorded with its events,
+        and if `key` recorded one already, that result is answered instead."""
+        self._batches.key = key
+        try:
+            return call()
+        finally:
+            self._batches.key = None
+
+    def recorded_result(self) -> CommandResult | None:
+        """The result recorded under the current key, if any (stores that cannot record
+        results have none); the key reused with another request is refused."""
+        key, select = self._key(), getattr(self.recorder, "select_command_result", None)
+        if key is None or select is None:
+            return None
+        recorded: tuple[str, CommandResult] | None = select(key)
+        if recorded is None:
+            return None
+        fingerprint, result = recorded
+        if fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
+        return result
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -103,27 +137,32 @@ class ServiceBase(Application[UUID]):
 
         In a batch they are staged instead; the batch fills in the position once recorded.
         """
-        batch = self._batch()
-        if batch is not None:
-            batch.stage((subject, *others))
-            position = 0
-        else:
-            saved = self.save_aggregates(subject, *others)
-            position = max(r.notification.id for r in saved) if saved else 0
-        return CommandResult(
-            id=str(subject.id), version=subject.version, position=position,
+        batch, key = self._batch(), self._key()
+        result = CommandResult(
+            id=str(subject.id), version=subject.version, position=0,
             warnings=warnings or [], extra=extra,
         )
+        if batch is not None:
+            batch.stage((subject, *others), None if key is None else (key, result))
+            return result
+        saved = self.save_aggregates(subject, *others,
+                                     keyed=None if key is None else (key, result))
+        return replace(result, position=max((r.notification.id for r in saved), default=0))
 
-    def save_aggregates(self, *aggregates: OkrAggregate) -> list[Any]:
-        """`Application.save` for our aggregates, without its per-object protocol checks.
+    def save_aggregates(
+        self, *aggregates: OkrAggregate, keyed: tuple[CommandKey, CommandResult] | None = None,
+    ) -> list[Any]:
+        """`Application.save` for our aggregates, without its per-object protocol checks;
+        a `keyed` result is recorded with the events.
 
         Afterwards the saved aggregates replace older cached ones, so the next command's
         fast-forward finds nothing to read; snapshots are taken from the saved aggregate
         itself rather than by reading it back from the store.
         """
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        return self._store(events, {aggregate.id: aggregate for aggregate in aggregates})
+        results = [] if keyed is None or not events else [(*keyed, len(events) - 1)]
+        return self._store(events, {aggregate.id: aggregate for aggregate in aggregates},
+                           command_results=results)
 
     def run_batch(self, calls: Sequence[Callable[[], R]]) -> list[R | Exception]:
         """Run commands in order and record all they change in one transaction.
@@ -162,7 +201,8 @@ class ServiceBase(Application[UUID]):
         if not batch.events:
             return []
         recordings = self._store(batch.events, batch.working,
-                                 unchanged_reads=batch.unchanged_reads())
+                                 unchanged_reads=batch.unchanged_reads(),
+                                 command_results=batch.keyed)
         return [r.notification.id for r in recordings]
 
     def _store(

@@ -28,6 +28,11 @@ from eventsourcing.utils import retry
 from psycopg import Connection
 from psycopg.sql import SQL, Composable, Identifier
 
+from domain.results import CommandKey, CommandResult
+
+# A keyed command's result, and the index (in the insert) of the command's last event.
+KeyedResult = tuple[CommandKey, CommandResult, int]
+
 # An integrity-class SQLSTATE of our own, so the store reports it as `IntegrityError`.
 STALE_READ = "23K01"
 
@@ -38,6 +43,8 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
     `unchanged_reads` ({aggregate id: version}) names aggregates the events were decided
     on without changing them: when any has a newer event, nothing is inserted and
     `IntegrityError` is raised, as for a conflicting version (see domain/batching.py).
+    `command_results` (`KeyedResult`s) are recorded in the same transaction, each with the
+    position of its command's last event; a key recorded before raises `IntegrityError`.
     """
 
     def __init__(
@@ -51,13 +58,18 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
             f"okr_insert_events_{self.datastore.originator_id_type}"
         )
         function = Identifier(self.pg_function_name_insert_events)
+        results = Identifier(
+            self.events_table_name.removesuffix("_events") + "_command_results")
         self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{function}((%s), (%s), (%s))"
+            "SELECT * FROM {schema}.{function}((%s), (%s), (%s), (%s), (%s), (%s), (%s), (%s))"
         ).format(schema=schema, function=function)
         self.sql_create_pg_function_insert_events = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[], "
-            "read_ids {id_type}[], read_versions bigint[]) "
+            "read_ids {id_type}[], read_versions bigint[], result_owners text[], "
+            "result_keys text[], result_fingerprints text[], results text[], "
+            "result_last_events integer[]) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "DECLARE ids bigint[]; "
             "BEGIN "
             "SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
@@ -68,13 +80,21 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
             "USING ERRCODE = '{stale_read}'; "
             "END IF; "
             "NOTIFY {channel}; "
-            "RETURN QUERY INSERT INTO {schema}.{table} AS t "
+            "WITH inserted AS (INSERT INTO {schema}.{table} "
             "(originator_id, originator_version, topic, state) "
             "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
-            "RETURNING notification_id; "
+            "RETURNING notification_id) "
+            "SELECT array_agg(notification_id ORDER BY notification_id) INTO ids "
+            "FROM inserted; "
+            # Each keyed command's result, its position being that of its last event.
+            "INSERT INTO {schema}.{results} (owner, key, fingerprint, result) "
+            "SELECT o, k, f, jsonb_set(r::jsonb, ARRAY['position'], to_jsonb(ids[l + 1])) "
+            "FROM unnest(result_owners, result_keys, result_fingerprints, results, "
+            "result_last_events) AS x(o, k, f, r, l); "
+            "RETURN QUERY SELECT unnest(ids); "
             "END; $BODY$"
         ).format(
-            schema=schema, function=function, table=table,
+            schema=schema, function=function, table=table, results=results,
             event=Identifier(self.stored_event_type_name),
             id_type=SQL(self.datastore.originator_id_type),
             lock_timeout=self.datastore.lock_timeout,
@@ -83,11 +103,23 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         )
         index = self.create_insert_function_statement_index
         self.sql_create_statements[index] = self.sql_create_pg_function_insert_events
-        # Stores made before the read check had a one-argument function of the same name.
+        # Earlier stores had functions of the same name with fewer arguments.
+        event = Identifier(self.stored_event_type_name)
+        for arguments in (SQL("{schema}.{event}[]"),
+                          SQL("{schema}.{event}[], {id_type}[], bigint[]")):
+            self.sql_create_statements.insert(index, SQL(
+                "DROP FUNCTION IF EXISTS {schema}.{function}({arguments})"
+            ).format(schema=schema, function=function, arguments=arguments.format(
+                schema=schema, event=event, id_type=SQL(self.datastore.originator_id_type))))
         self.sql_create_statements.insert(index, SQL(
-            "DROP FUNCTION IF EXISTS {schema}.{function}({schema}.{event}[])"
-        ).format(schema=schema, function=function,
-                 event=Identifier(self.stored_event_type_name)))
+            "CREATE TABLE IF NOT EXISTS {schema}.{results} (owner text NOT NULL, "
+            "key text NOT NULL, fingerprint text NOT NULL, result jsonb NOT NULL, "
+            "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, key))"
+        ).format(schema=schema, results=results))
+        self.sql_select_command_result = SQL(
+            "SELECT fingerprint, result::text FROM {schema}.{results} "
+            "WHERE owner = %s AND key = %s"
+        ).format(schema=schema, results=results)
         self._rendered: dict[tuple[object, ...], bytes] = {}
 
     def _render(self, conn: Connection[Any], key: tuple[object, ...],
@@ -109,11 +141,25 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
             for e in stored_events
         ]
         reads: dict[UUID, int] = kwargs.get("unchanged_reads") or {}
-        params = (rows, list(reads), list(reads.values()))
+        keyed: list[KeyedResult] = kwargs.get("command_results") or []
+        params = (rows, list(reads), list(reads.values()), [k.owner for k, _, _ in keyed],
+                  [k.key for k, _, _ in keyed], [k.fingerprint for k, _, _ in keyed],
+                  [result.to_json() for _, result, _ in keyed], [last for _, _, last in keyed])
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             query = self._render(conn, ("insert",), self.sql_invoke_pg_function_insert_events)
             curs.execute(query, params, prepare=True)
             return [row[self.pg_function_name_insert_events] for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_command_result(self, key: CommandKey) -> tuple[str, CommandResult] | None:
+        """The fingerprint and result recorded under `key`, if any."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._render(conn, ("result",), self.sql_select_command_result),
+                         (key.owner, key.key), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return str(row["fingerprint"]), CommandResult.from_json(str(row["result"]))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events(

@@ -71,3 +71,42 @@ def test_concurrent_identical_requests_record_once(api: Api, runtime: Runtime) -
 def test_overlong_key_is_422(api: Api) -> None:
     answer = api.post("/v1/teams", {"name": "x"}, headers={"Idempotency-Key": "k" * 256})
     assert answer.status_code == 422
+
+
+def _lose_the_stored_answers(runtime: Runtime) -> None:
+    """What a crash between the events' commit and the answer's commit leaves behind."""
+    with runtime.pool.connection() as conn:
+        conn.execute("DELETE FROM okr_api_idempotency")
+
+
+def test_an_answer_lost_after_the_commit_is_answered_again_without_recording_twice(
+    api: Api, org: Org, runtime: Runtime,
+) -> None:
+    api.cycle()
+    kr = api.key_result(api.objective(org.team)["id"])
+    url = f"/v1/key-results/{kr['id']}/check-ins"
+    first = api.post(url, {"value": 7}, headers={"Idempotency-Key": "lost"})
+    assert first.status_code == 200
+    head = runtime.feed().head()
+    _lose_the_stored_answers(runtime)
+
+    again = api.post(url, {"value": 7}, headers={"Idempotency-Key": "lost"})
+
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert runtime.feed().head() == head
+    replayed = api.post(url, {"value": 7}, headers={"Idempotency-Key": "lost"})
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_lost_answer_does_not_let_the_key_run_another_request(
+    api: Api, runtime: Runtime,
+) -> None:
+    api.post("/v1/teams", {"name": "Platform"}, headers={"Idempotency-Key": "k2"})
+    head = runtime.feed().head()
+    _lose_the_stored_answers(runtime)
+
+    other = api.post("/v1/teams", {"name": "Other"}, headers={"Idempotency-Key": "k2"})
+
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+    assert runtime.feed().head() == head

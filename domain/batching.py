@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.application import Repository
 
 from domain.base import OkrAggregate
-from domain.results import CommandKey, CommandResult
+from domain.results import CommandKey, CommandResult, KeyedResult, keyed_results
 
 
 @dataclass
@@ -41,8 +41,7 @@ class Batch:
         self.working: dict[UUID, OkrAggregate] = {}
         self.events: list[Any] = []
         self.reads: dict[UUID, int] = {}
-        # Keyed commands' results, each with the index of its command's last event.
-        self.keyed: list[tuple[CommandKey, CommandResult, int]] = []
+        self.keyed: list[KeyedResult] = []
         self.current = Changes()
 
     def begin(self) -> None:
@@ -55,8 +54,7 @@ class Batch:
             return None
         start = len(self.events)
         self.events.extend(changes.events)
-        if changes.keyed is not None and changes.events:
-            self.keyed.append((*changes.keyed, len(self.events) - 1))
+        self.keyed += keyed_results(changes.keyed, start, len(self.events))
         self.working.update(changes.aggregates)
         for entity_id, version in changes.reads.items():
             self.reads.setdefault(entity_id, version)

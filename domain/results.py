@@ -46,3 +46,16 @@ class CommandKey:
     owner: str
     key: str
     fingerprint: str
+
+
+# A keyed command's result, and the index (among the events recorded together) of the
+# command's last event: the store gives the result that event's position.
+KeyedResult = tuple[CommandKey, CommandResult, int]
+
+
+def keyed_results(
+    keyed: tuple[CommandKey, CommandResult] | None, start: int, end: int,
+) -> list[KeyedResult]:
+    """The result to record for a command whose events are [start, end) of an insert;
+    none without a key, or when the command recorded no events."""
+    return [] if keyed is None or start == end else [(*keyed, end - 1)]

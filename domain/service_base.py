@@ -24,7 +24,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.key_result import KeyResult
-from domain.results import CommandKey, CommandResult
+from domain.results import CommandKey, CommandResult, keyed_results
 from domain.transcodings import DateAsISO
 
 A = TypeVar("A", bound=OkrAggregate)
@@ -160,9 +160,8 @@ class ServiceBase(Application[UUID]):
         itself rather than by reading it back from the store.
         """
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        results = [] if keyed is None or not events else [(*keyed, len(events) - 1)]
         return self._store(events, {aggregate.id: aggregate for aggregate in aggregates},
-                           command_results=results)
+                           command_results=keyed_results(keyed, 0, len(events)))
 
     def run_batch(self, calls: Sequence[Callable[[], R]]) -> list[R | Exception]:
         """Run commands in order and record all they change in one transaction.

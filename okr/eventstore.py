@@ -28,10 +28,7 @@ from eventsourcing.utils import retry
 from psycopg import Connection
 from psycopg.sql import SQL, Composable, Identifier
 
-from domain.results import CommandKey, CommandResult
-
-# A keyed command's result, and the index (in the insert) of the command's last event.
-KeyedResult = tuple[CommandKey, CommandResult, int]
+from domain.results import CommandKey, CommandResult, KeyedResult
 
 # An integrity-class SQLSTATE of our own, so the store reports it as `IntegrityError`.
 STALE_READ = "23K01"

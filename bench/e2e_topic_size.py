@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
 import uuid
 
 from kafka import KafkaProducer
@@ -23,7 +22,6 @@ from bench import kafka_metrics
 from bench.__main__ import server
 from bench.dataset import SCALES, load
 from bench.harness import Context
-from consumers.relay import start_relay
 from okr.bootstrap import start_runtime
 from okr.database import create_database, drop_database
 from okr.settings import Settings
@@ -48,15 +46,7 @@ def _filled_topic(records: int) -> str:
 
 
 def _latency(ctx: Context, records: int) -> str:
-    topic = _filled_topic(records)
-    with kafka_metrics.kafka_runtime(ctx, topic) as runtime:
-        running = start_relay(runtime, idle_wait=0.2)
-        try:
-            while kafka_metrics._tracked(runtime, f"relay:{topic}") < runtime.feed().head():
-                threading.Event().wait(0.05)
-            result = kafka_metrics._steady_load(runtime, topic, 200.0, 10.0)
-        finally:
-            running.stop()
+    result = kafka_metrics.steady_latency(ctx, _filled_topic(records))
     return f"p99 {result.value:.0f} ms; {result.note}"
 
 

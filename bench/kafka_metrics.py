@@ -116,9 +116,16 @@ def _consume(topic: str, seen: dict[str, float], stop: threading.Event) -> None:
 
 
 @metric("e2e_p99_ms")
-def e2e_p99_ms(ctx: Context, rate: float = 200.0, seconds: float = 10.0) -> Result:
+def e2e_p99_ms(ctx: Context) -> Result:
     topic = f"bench-e2e-{uuid.uuid4().hex[:6]}"
     create_topic(broker().bootstrap_servers, topic)
+    return steady_latency(ctx, topic)
+
+
+def steady_latency(ctx: Context, topic: str, rate: float = 200.0,
+                   seconds: float = 10.0) -> Result:
+    """Commit -> consumer latency of a steady load, once the relay has published the log
+    into `topic`."""
     with kafka_runtime(ctx, topic) as runtime:
         running = start_relay(runtime, idle_wait=0.2)
         try:

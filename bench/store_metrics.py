@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,15 +86,18 @@ def rebuild_peak_rss_mb(ctx: Context) -> Result:
     """`okr rebuild` in a child process; the peak of its RSS plus its workers' RSS, sampled
     every 20 ms (the rebuild spreads projections over worker processes)."""
     env = {**os.environ, "OKR_DATABASE_URL": ctx.database_url}
-    child = psutil.Popen([sys.executable, "-m", "okr.cli", "rebuild"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak, processes = 0, 1
-    while child.poll() is None:
-        tree = _process_tree(child)
-        peak, processes = max(peak, _rss(tree)), max(processes, len(tree))
-        time.sleep(0.02)  # the sampling interval itself, not a wait for a condition
-    if child.returncode != 0:
-        raise RuntimeError(f"okr rebuild exited with code {child.returncode}")
+    with tempfile.TemporaryFile() as errors:
+        child = psutil.Popen([sys.executable, "-m", "okr.cli", "rebuild"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=errors)
+        peak, processes = 0, 1
+        while child.poll() is None:
+            tree = _process_tree(child)
+            peak, processes = max(peak, _rss(tree)), max(processes, len(tree))
+            time.sleep(0.02)  # the sampling interval itself, not a wait for a condition
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"okr rebuild exited with code {child.returncode}:\n"
+                               f"{errors.read().decode(errors='replace')[-2000:]}")
     return bound_result(peak / 2**20, at_most=512, unit="MB",
                         note=f"sum over {processes} processes, sampled every 20 ms")
 

@@ -1,0 +1,1 @@
+"""The web dashboard (contract section 6): templates, static files and their routes."""

@@ -1,6 +1,8 @@
-"""Browser fixtures: one headless Debian Chromium per session, a fresh context per test.
+"""Browser fixtures: one headless Debian Chromium per test package, a fresh context per test.
 
 - `browser`: the Playwright `Browser` (skipped when Chromium is missing, failed under CI=true).
+  Package-scoped, not session-scoped: while Playwright's sync API is running, the main thread
+  has a running asyncio loop, and every later `asyncio.run()` in the session would fail.
 - `request_log`: a `RequestLog` of every URL the test's page asked for;
   `request_log.assert_same_origin("http://127.0.0.1:8000")`.
 - `console_errors`: the page's console errors and uncaught exceptions (CSP refusals show here).
@@ -22,7 +24,7 @@ from tests.support.missing import missing
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         missing(f"{CHROMIUM} is missing: apt-get install --no-install-recommends chromium")

@@ -1,4 +1,4 @@
-"""The FastAPI application: built around a Runtime, infrastructure started in the lifespan."""
+"""The FastAPI application: built around a Store, infrastructure started in the lifespan."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenStore
+from api.config import ApiConfig
 from api.errors import install_error_handlers
 from api.idempotency import Idempotency
 from api.metrics import Metrics
 from api.middleware import AccessLog, BodyLimit
 from api.routers import cycles, events, key_results, objectives, ops, organisation, reads
 from api.sse import Broadcaster
-from api.store import ensure_api_tables
+from api.tables import ensure_api_tables
 from api.writer import Commands, CommandWriter
-from okr.bootstrap import Runtime
+from eventstore import Store
 from projections.runner import start_projections
 
 log = logging.getLogger(__name__)
@@ -34,17 +35,19 @@ Authenticate with `Authorization: Bearer <token>` (the **Authorize** button). Er
 
 
 def create_app(
-    runtime: Runtime, *, start_background: bool = False, relay: Any = None
+    store: Store, config: ApiConfig | None = None, *, start_background: bool = False,
+    relay: Any = None,
 ) -> FastAPI:
-    """The API on `runtime`; with `start_background`, it also runs the projections."""
+    """The API on `store`; with `start_background`, it also runs the projections."""
+    config = config or ApiConfig()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool: ConnectionPool[Any] = ConnectionPool(
-            runtime.database_url, min_size=1, max_size=16, open=False, name="okr-api"
+            store.database_url, min_size=1, max_size=16, open=False, name="okr-api"
         )
         claims: ConnectionPool[Any] = ConnectionPool(
-            runtime.database_url, min_size=1, max_size=16, open=False,
+            store.database_url, min_size=1, max_size=16, open=False,
             name="okr-idempotency",
         )
         await anyio.to_thread.run_sync(pool.open)
@@ -52,16 +55,15 @@ def create_app(
         try:
             with pool.connection() as conn:
                 ensure_api_tables(conn)
-            token = runtime.settings.bootstrap_token
             app.state.api_pool, app.state.idempotency_pool = pool, claims
-            app.state.tokens = TokenStore(pool, token.get_secret_value() if token else None)
+            app.state.tokens = TokenStore(pool, config.bootstrap_token)
             projections = (
-                await anyio.to_thread.run_sync(start_projections, runtime)
+                await anyio.to_thread.run_sync(start_projections, store)
                 if start_background else None
             )
-            broadcaster = Broadcaster(runtime)
+            broadcaster = Broadcaster(store)
             await broadcaster.start()
-            writer = CommandWriter(runtime.app, on_batch=app.state.metrics.command_batch.observe)
+            writer = CommandWriter(store.app, on_batch=app.state.metrics.command_batch.observe)
             writer.start()
             app.state.projections, app.state.broadcaster = projections, broadcaster
             app.state.commands = Commands(writer)
@@ -92,7 +94,7 @@ def create_app(
             {"name": "operations", "description": "Health, readiness, metrics"},
         ],
     )
-    app.state.runtime = runtime
+    app.state.store = store
     app.state.relay = relay
     app.state.projections = None
     app.state.metrics = Metrics()

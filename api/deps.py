@@ -18,13 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import NotCaughtUp
 from api.writer import Commands
 from domain.errors import InvalidInput
-from okr.bootstrap import Runtime
+from eventstore import Store
 from projections.runner import slowest_position
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
 
 
 async def get_okr(request: Request) -> Commands:
@@ -57,11 +57,11 @@ async def consistent(
     if not after_position:
         return
     timeout: float = request.app.state.read_wait_timeout
-    runtime: Runtime = request.app.state.runtime
+    store: Store = request.app.state.store
     # Poll on the event loop (each probe a short thread hop), so waiting readers never
     # occupy the worker threads that commands need.
     deadline = anyio.current_time() + timeout
-    while await run_in_threadpool(slowest_position, runtime.pool) < after_position:
+    while await run_in_threadpool(slowest_position, store.pool) < after_position:
         if anyio.current_time() >= deadline:
             raise NotCaughtUp(
                 f"the read models have not reached position {after_position} yet; retry",
@@ -71,14 +71,14 @@ async def consistent(
 
 
 def read_connection(
-    runtime: Annotated[Runtime, Depends(get_runtime)], _: Annotated[None, Depends(consistent)]
+    store: Annotated[Store, Depends(get_store)], _: Annotated[None, Depends(consistent)]
 ) -> Iterator[psycopg.Connection[Any]]:
     """A read-model connection, once the read models are at `after_position`."""
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         yield conn
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+StoreDep = Annotated[Store, Depends(get_store)]
 Okr = Annotated[Commands, Depends(get_okr)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 Consistent = Annotated[None, Depends(consistent)]

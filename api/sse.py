@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from okr.bootstrap import Runtime
-from projections.envelope import envelope_of
+from eventstore import Store
+from eventstore.envelope import envelope_of
 
 log = logging.getLogger(__name__)
 Envelope = dict[str, Any]
@@ -54,8 +54,8 @@ class Subscription:
         self.queue.put_nowait(message)
 
 
-def read_envelopes(runtime: Runtime, after: int, limit: int) -> list[Envelope]:
-    return [envelope_of(r.event, r.position).as_dict() for r in runtime.feed().read(after, limit)]
+def read_envelopes(store: Store, after: int, limit: int) -> list[Envelope]:
+    return [envelope_of(r.event, r.position).as_dict() for r in store.feed().read(after, limit)]
 
 
 def frame(envelope: Envelope) -> str:
@@ -65,7 +65,7 @@ def frame(envelope: Envelope) -> str:
 
 @dataclass(eq=False)
 class Broadcaster:
-    runtime: Runtime
+    store: Store
     window_size: int = 1000
     queue_size: int = 5000
     batch_size: int = 500
@@ -81,7 +81,7 @@ class Broadcaster:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.position = self.window_start = await asyncio.to_thread(self.runtime.feed().head)
+        self.position = self.window_start = await asyncio.to_thread(self.store.feed().head)
         self._task = asyncio.create_task(self._follow(), name="sse-broadcaster")
 
     async def stop(self) -> None:
@@ -97,7 +97,7 @@ class Broadcaster:
         self.subscriptions.clear()
 
     async def _follow(self) -> None:
-        signal = self.runtime.new_event_signal(self.poll_interval)
+        signal = self.store.new_event_signal(self.poll_interval)
         try:
             while not self._stopping:
                 if not self.subscriptions:
@@ -106,7 +106,7 @@ class Broadcaster:
                     continue
                 try:
                     batch = await asyncio.to_thread(
-                        read_envelopes, self.runtime, self.position, self.batch_size
+                        read_envelopes, self.store, self.position, self.batch_size
                     )
                 except Exception:  # the database may come back; clients keep waiting
                     log.exception("SSE broadcaster cannot read the log; retrying")
@@ -121,7 +121,7 @@ class Broadcaster:
     async def _idle(self) -> None:
         """No client: follow only the head of the log, until a client subscribes."""
         try:
-            head = await asyncio.to_thread(self.runtime.feed().head)
+            head = await asyncio.to_thread(self.store.feed().head)
         except Exception:  # the database may come back
             log.exception("SSE broadcaster cannot read the head of the log; retrying")
             head = self.position
@@ -168,7 +168,7 @@ class Broadcaster:
             try:
                 if backlog is None:  # behind the window: catch up from the log first
                     while batch := await asyncio.to_thread(
-                        read_envelopes, self.runtime, last, self.batch_size
+                        read_envelopes, self.store, last, self.batch_size
                     ):
                         for envelope in batch:
                             yield frame(envelope)

@@ -24,8 +24,8 @@ from rich.table import Table
 from bench import http_metrics, kafka_metrics, store_metrics  # noqa: F401 - they register metrics
 from bench.dataset import SCALES, load
 from bench.harness import REGISTRY, Context, Result
-from okr.bootstrap import start_runtime
-from okr.database import EmbeddedPostgres, create_database, drop_database
+from eventstore.database import EmbeddedPostgres, create_database, drop_database
+from okr.bootstrap import start_store
 from okr.settings import Settings
 from projections.runner import catch_up
 
@@ -46,22 +46,22 @@ def server(url: str | None) -> Iterator[str]:
 
 
 def _load(ctx_url: str, scale: str) -> tuple[list[str], float]:
-    runtime = start_runtime(Settings(database_url=ctx_url))
+    store = start_store(Settings(database_url=ctx_url))
     try:
         with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:
             task = bar.add_task("load", total=None)
             began = time.perf_counter()
-            quarters = load(runtime.app, SCALES[scale],
+            quarters = load(store.app, SCALES[scale],
                             lambda done, total: bar.update(task, completed=done, total=total))
             took = time.perf_counter() - began
-        console.print(f"loaded {runtime.feed().head():,} events in {took:.0f} s")
+        console.print(f"loaded {store.feed().head():,} events in {took:.0f} s")
         began = time.perf_counter()
-        catch_up(runtime)
+        catch_up(store)
         console.print(f"projections caught up in {time.perf_counter() - began:.0f} s")
         return [q.key for q in quarters], took
     finally:
-        runtime.close()
+        store.close()
 
 
 def _table(results: dict[str, Result]) -> Table:
@@ -89,10 +89,10 @@ def main() -> None:
         drop_database(server_url, DATABASE)
         url = create_database(server_url, DATABASE)
         cycles, _ = _load(url, args.scale)
-        runtime = start_runtime(Settings(database_url=url))
+        store = start_store(Settings(database_url=url))
         results: dict[str, Result] = {}
         try:
-            ctx = Context(runtime, url, args.scale, cycles)
+            ctx = Context(store, url, args.scale, cycles)
             for name in names:
                 console.print(f"measuring {name}...")
                 try:
@@ -100,7 +100,7 @@ def main() -> None:
                 except Exception:
                     console.print(f"[red]{name} failed[/red]\n{traceback.format_exc()}")
         finally:
-            runtime.close()
+            store.close()
             drop_database(server_url, DATABASE)
     console.print(_table(results))
     if args.json:

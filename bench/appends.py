@@ -17,7 +17,7 @@ from pathlib import Path
 from uuid import UUID
 
 from domain.application import OkrApplication
-from okr.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
+from eventstore.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
 
 
 def seed(app: OkrApplication) -> UUID:

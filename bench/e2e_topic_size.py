@@ -22,11 +22,11 @@ from bench import kafka_metrics
 from bench.__main__ import server
 from bench.dataset import SCALES, load
 from bench.harness import Context
-from okr.bootstrap import start_runtime
-from okr.database import create_database, drop_database
+from consumers.brokers import create_topic
+from eventstore.database import create_database, drop_database
+from okr.bootstrap import start_store
 from okr.settings import Settings
 from projections.runner import catch_up
-from tests.support.broker import create_topic
 
 DATABASE = "okr_bench_topic"
 console = Console()
@@ -58,16 +58,16 @@ def main() -> None:
     with server(args.database_url) as server_url:
         drop_database(server_url, DATABASE)
         url = create_database(server_url, DATABASE)
-        runtime = start_runtime(Settings(database_url=url))
+        store = start_store(Settings(database_url=url))
         try:
-            quarters = load(runtime.app, SCALES["small"], lambda done, total: None)
-            catch_up(runtime)
-            ctx = Context(runtime, url, "small", [q.key for q in quarters])
+            quarters = load(store.app, SCALES["small"], lambda done, total: None)
+            catch_up(store)
+            ctx = Context(store, url, "small", [q.key for q in quarters])
             console.print(f"fresh topic: {_latency(ctx, 0)}")
             console.print(f"topic holding {args.records:,} records: "
                           f"{_latency(ctx, args.records)}")
         finally:
-            runtime.close()
+            store.close()
             drop_database(server_url, DATABASE)
 
 

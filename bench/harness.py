@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from okr.bootstrap import Runtime
+from eventstore import Store
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Result:
 
 @dataclass
 class Context:
-    runtime: Runtime
+    store: Store
     database_url: str
     scale: str
     cycles: list[str]

@@ -20,7 +20,7 @@ import psycopg
 from bench.crud_baseline import DDL
 from bench.harness import Context, Result, bound_result, metric, p, ratio_result
 from bench.store_metrics import _instants
-from tests.support.broker import free_port
+from consumers.brokers import free_port
 
 CLIENTS = 16
 SECONDS = 10.0
@@ -68,7 +68,7 @@ def okr_server(ctx: Context, token: str) -> Iterator[str]:
 
 
 def open_key_results(ctx: Context, count: int) -> list[tuple[UUID, float, float]]:
-    with ctx.runtime.pool.connection() as conn:
+    with ctx.store.pool.connection() as conn:
         rows = conn.execute(
             "SELECT id, start, target FROM okr_v_alignment.kr_versions k WHERE NOT closed "
             "AND recorded_to = 'infinity' ORDER BY id LIMIT %s", (count,)).fetchall()
@@ -166,7 +166,7 @@ async def _sse_client(base: str, token: str, after: int, seen: dict[int, list[fl
 
 async def _fanout(ctx: Context, base: str, token: str, clients: int, rate: float,
                   seconds: float) -> tuple[list[float], int]:
-    head = ctx.runtime.feed().head()
+    head = ctx.store.feed().head()
     seen: dict[int, list[float]] = {}
     stop = asyncio.Event()
     readies = [asyncio.Event() for _ in range(clients)]
@@ -177,7 +177,7 @@ async def _fanout(ctx: Context, base: str, token: str, clients: int, rate: float
     began = time.perf_counter()
     for number in range(int(rate * seconds)):
         await asyncio.sleep(max(0.0, began + number / rate - time.perf_counter()))
-        answer = await asyncio.to_thread(ctx.runtime.app.check_in, random.choice(krs),
+        answer = await asyncio.to_thread(ctx.store.app.check_in, random.choice(krs),
                                          value=float(number % 100), actor="bench")
         committed[answer.position] = time.perf_counter()
     deadline = time.perf_counter() + 20

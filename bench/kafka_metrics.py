@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +14,14 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 
 from bench.harness import Context, Result, bound_result, metric, p, ratio_result
+from consumers.brokers import Broker, create_topic
 from consumers.cloudevents import to_record
-from consumers.relay import start_relay
-from okr.bootstrap import Runtime, start_runtime
-from projections.envelope import envelope_of
-from tests.support.broker import Broker, create_topic
+from consumers.publisher.config import RelayConfig
+from consumers.publisher.relay import start_relay
+from eventstore import Store
+from eventstore.envelope import envelope_of
+from okr.bootstrap import start_store
+from okr.settings import Settings
 
 _broker: Broker | None = None
 
@@ -34,22 +36,21 @@ def broker() -> Broker:
 
 
 @contextmanager
-def kafka_runtime(ctx: Context, topic: str) -> Iterator[Runtime]:
-    settings = replace_settings(ctx.runtime, topic)
-    runtime = start_runtime(settings)
+def kafka_store(ctx: Context) -> Iterator[Store]:
+    """A store of its own on the run's database, for a relay."""
+    store = start_store(Settings(database_url=ctx.database_url))
     try:
-        yield runtime
+        yield store
     finally:
-        runtime.close()
+        store.close()
 
 
-def replace_settings(runtime: Runtime, topic: str) -> Any:
-    return runtime.settings.model_copy(update={
-        "kafka_bootstrap_servers": broker().bootstrap_servers, "kafka_topic": topic})
+def relay_config(topic: str, **options: Any) -> RelayConfig:
+    return RelayConfig(bootstrap_servers=broker().bootstrap_servers, topic=topic, **options)
 
 
 def _records(ctx: Context) -> list[Any]:
-    feed, position, records = ctx.runtime.feed(), 0, []
+    feed, position, records = ctx.store.feed(), 0, []
     while batch := feed.read(position, 5000):
         records += [to_record(envelope_of(r.event, r.position)) for r in batch]
         position = batch[-1].position
@@ -68,8 +69,8 @@ def _produce_plainly(records: list[Any], topic: str) -> float:
     return len(records) / took
 
 
-def _tracked(runtime: Runtime, name: str) -> int:
-    with runtime.pool.connection() as conn:
+def _tracked(store: Store, name: str) -> int:
+    with store.pool.connection() as conn:
         row = conn.execute("SELECT position FROM okr_tracking WHERE name = %s",
                            (name,)).fetchone()
     return int(row[0]) if row else 0
@@ -83,12 +84,12 @@ def relay_vs_producer(ctx: Context) -> Result:
     for topic in (baseline_topic, relay_topic):
         create_topic(broker().bootstrap_servers, topic)
     baseline = _produce_plainly(records, baseline_topic)
-    head = ctx.runtime.feed().head()
-    with kafka_runtime(ctx, relay_topic) as runtime:
+    head = ctx.store.feed().head()
+    with kafka_store(ctx) as store:
         began = time.perf_counter()
-        running = start_relay(runtime)
+        running = start_relay(store, relay_config(relay_topic))
         try:
-            while _tracked(runtime, f"relay:{relay_topic}") < head:
+            while _tracked(store, f"relay:{relay_topic}") < head:
                 if running.error is not None:
                     raise running.error
                 threading.Event().wait(0.01)
@@ -126,32 +127,32 @@ def steady_latency(ctx: Context, topic: str, rate: float = 200.0,
                    seconds: float = 10.0) -> Result:
     """Commit -> consumer latency of a steady load, once the relay has published the log
     into `topic`."""
-    with kafka_runtime(ctx, topic) as runtime:
-        running = start_relay(runtime, idle_wait=0.2)
+    with kafka_store(ctx) as store:
+        running = start_relay(store, relay_config(topic, idle_wait=0.2))
         try:
-            while _tracked(runtime, f"relay:{topic}") < runtime.feed().head():
+            while _tracked(store, f"relay:{topic}") < store.feed().head():
                 threading.Event().wait(0.05)
-            return _steady_load(runtime, topic, rate, seconds)
+            return _steady_load(store, topic, rate, seconds)
         finally:
             running.stop()
 
 
-def _steady_load(runtime: Runtime, topic: str, rate: float, seconds: float) -> Result:
-    from projections.envelope import event_id
+def _steady_load(store: Store, topic: str, rate: float, seconds: float) -> Result:
+    from eventstore.envelope import event_id
 
     seen: dict[str, float] = {}
     stop = threading.Event()
     reader = threading.Thread(target=_consume, args=(topic, seen, stop), daemon=True)
     reader.start()
     threading.Event().wait(1.0)  # let the reader's assignment settle before the load starts
-    krs = _key_results(runtime)
+    krs = _key_results(store)
     committed: dict[str, float] = {}
     began = time.perf_counter()
     for number in range(int(rate * seconds)):
         due = began + number / rate
         threading.Event().wait(max(0.0, due - time.perf_counter()))
         kr = krs[number % len(krs)]
-        answer = runtime.app.check_in(kr, value=float(number % 100), actor="bench")
+        answer = store.app.check_in(kr, value=float(number % 100), actor="bench")
         committed[event_id(kr, answer.version)] = time.perf_counter()
     deadline = time.perf_counter() + 30
     while len(seen.keys() & committed.keys()) < len(committed) and time.perf_counter() < deadline:
@@ -164,11 +165,11 @@ def _steady_load(runtime: Runtime, topic: str, rate: float, seconds: float) -> R
                              f"{p(latencies, 0.5):.0f} ms, {lost} not seen in 30 s")
 
 
-def _key_results(runtime: Runtime) -> list[UUID]:
-    with runtime.pool.connection() as conn:
+def _key_results(store: Store) -> list[UUID]:
+    with store.pool.connection() as conn:
         rows = conn.execute("SELECT DISTINCT id FROM okr_v_alignment.kr_versions k "
                             "WHERE NOT closed AND recorded_to = 'infinity' LIMIT 200").fetchall()
     return [row[0] for row in rows]
 
 
-__all__ = ["e2e_p99_ms", "relay_vs_producer", "replace"]
+__all__ = ["e2e_p99_ms", "relay_vs_producer"]

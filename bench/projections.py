@@ -25,8 +25,9 @@ from uuid import UUID
 from domain import clock
 from domain.application import OkrApplication
 from domain.key_result import KeyResult
-from okr.bootstrap import Runtime, start_runtime
-from okr.database import EmbeddedPostgres, create_database, drop_database
+from eventstore import Store
+from eventstore.database import EmbeddedPostgres, create_database, drop_database
+from okr.bootstrap import start_store
 from okr.settings import Settings
 from projections.runner import catch_up
 from projections.tree import alignment_tree
@@ -71,9 +72,9 @@ def percentile(samples: list[float], share: float) -> float:
     return statistics.quantiles(samples, n=100)[int(share * 100) - 1]
 
 
-def tree_latency(runtime: Runtime, instants: list[datetime | None]) -> list[float]:
+def tree_latency(store: Store, instants: list[datetime | None]) -> list[float]:
     samples = []
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         for instant in instants:
             began = time.perf_counter()
             alignment_tree(conn, "B", as_of=instant)
@@ -103,30 +104,30 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(7)
     with database(args.database_url) as url:
-        runtime = start_runtime(Settings(database_url=url))
+        store = start_store(Settings(database_url=url))
         try:
             stepping = SteppingClock(START)
             began = time.perf_counter()
             with clock.clock_installed(stepping):
-                record(runtime.app, args.objectives, args.events)
-            head = runtime.feed().head()
+                record(store.app, args.objectives, args.events)
+            head = store.feed().head()
             print(f"recorded {head:,} events in {time.perf_counter() - began:.1f} s")
             began = time.perf_counter()
-            applied = catch_up(runtime)
+            applied = catch_up(store)
             took = time.perf_counter() - began
             print(f"catch-up of {head:,} logged events into 3 projections ({applied:,} "
                   f"applications) in {took:.1f} s = {head / took:,.0f} log events/s")
             span = (stepping.now - START).total_seconds()
             past = [START + timedelta(seconds=random.uniform(0.5, 1.0) * span)
                     for _ in range(40)]
-            current = tree_latency(runtime, [None] * 40)
-            as_of = tree_latency(runtime, past)
+            current = tree_latency(store, [None] * 40)
+            as_of = tree_latency(store, past)
             print(f"tree of {args.objectives} objectives, current: p50 "
                   f"{percentile(current, .5):.1f} ms, p95 {percentile(current, .95):.1f} ms")
             print(f"tree as_of random past instants: p50 {percentile(as_of, .5):.1f} ms, "
                   f"p95 {percentile(as_of, .95):.1f} ms")
         finally:
-            runtime.close()
+            store.close()
 
 
 if __name__ == "__main__":

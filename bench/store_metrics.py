@@ -24,7 +24,7 @@ SAMPLES = 30
 
 def _instants(ctx: Context, count: int, cycle: str | None = None) -> list[datetime]:
     """Random instants over the history of `cycle` (default: of every cycle)."""
-    with ctx.runtime.pool.connection() as conn:
+    with ctx.store.pool.connection() as conn:
         row = conn.execute("SELECT min(recorded_from), max(recorded_from) "
                            "FROM okr_v_alignment.objective_versions "
                            "WHERE %(cycle)s::text IS NULL OR cycle = %(cycle)s",
@@ -36,7 +36,7 @@ def _instants(ctx: Context, count: int, cycle: str | None = None) -> list[dateti
 
 
 def _cycle_at(ctx: Context, instant: datetime) -> str:
-    with ctx.runtime.pool.connection() as conn:
+    with ctx.store.pool.connection() as conn:
         row = conn.execute("SELECT key FROM okr_v_directory.cycles WHERE starts_on <= %s "
                            "ORDER BY starts_on DESC LIMIT 1", (instant.date(),)).fetchone()
     return str(row[0]) if row else ctx.cycles[0]
@@ -52,10 +52,10 @@ def _timed(function: Any, *args: Any, **kwargs: Any) -> float:
 def asof_vs_replay(ctx: Context) -> Result:
     instants = _instants(ctx, 8)
     cycles = [_cycle_at(ctx, t) for t in instants]
-    with ctx.runtime.pool.connection() as conn:
+    with ctx.store.pool.connection() as conn:
         projected = [_timed(alignment_tree, conn, c, as_of=t)
                      for _ in range(4) for c, t in zip(cycles, instants, strict=True)]
-    replayed = [_timed(replay_tree, ctx.runtime.app, c, t)
+    replayed = [_timed(replay_tree, ctx.store.app, c, t)
                 for c, t in zip(cycles[:3], instants[:3], strict=True)]
     speedup = p(replayed, 0.95) / p(projected, 0.95)
     return Result(p(projected, 0.95), p(replayed, 0.95), "speed-up >= 100", "ms (p95)",
@@ -63,7 +63,7 @@ def asof_vs_replay(ctx: Context) -> Result:
 
 
 def _read_all(ctx: Context) -> int:
-    feed, position, count = ctx.runtime.feed(), 0, 0
+    feed, position, count = ctx.store.feed(), 0, 0
     while batch := feed.read(position, 5000):
         position, count = batch[-1].position, count + len(batch)
     return count
@@ -75,7 +75,7 @@ def rebuild_vs_read(ctx: Context) -> Result:
     events = _read_all(ctx)
     read_rate = events / (time.perf_counter() - began)
     began = time.perf_counter()
-    rebuild(ctx.runtime)
+    rebuild(ctx.store)
     rebuild_rate = events / (time.perf_counter() - began)
     return ratio_result(rebuild_rate, read_rate, at_least=0.3, unit="events/s",
                         note="baseline: read and decode the same events, no projecting")

@@ -11,7 +11,7 @@ import orjson
 from eventsourcing.utils import resolve_topic
 
 from domain.event_types import event_type_of
-from projections.envelope import EVENT_METADATA, SOURCE, Envelope, event_fields, event_id
+from eventstore.envelope import EVENT_METADATA, SOURCE, Envelope, event_fields, event_id
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"

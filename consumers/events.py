@@ -21,7 +21,7 @@ from domain.event_types import event_type_of
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
-from projections.envelope import Envelope
+from eventstore.envelope import Envelope
 
 AGGREGATES: tuple[type[Aggregate], ...] = (Team, Person, Cycle, Objective, KeyResult)
 _METADATA = frozenset(

@@ -16,7 +16,7 @@ import yaml
 
 from consumers.cloudevents import CONTENT_TYPE, HEADER_FIELDS, SPECVERSION
 from consumers.events import models
-from projections.envelope import SOURCE
+from eventstore.envelope import SOURCE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOPIC = "okr.events"

@@ -13,11 +13,6 @@ from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
 T = TypeVar("T")
-# Consumer options for tests: short rebalance and session times (Tansu waits for the full
-# rebalance timeout on a join; real Kafka needs session_timeout_ms >= 6000).
-FAST_GROUP_OPTIONS: dict[str, Any] = {
-    "max_poll_interval_ms": 3000, "session_timeout_ms": 6000, "heartbeat_interval_ms": 1000,
-}
 
 
 def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,

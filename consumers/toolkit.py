@@ -22,10 +22,10 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from consumers.backoff import Backoff
 from consumers.cloudevents import InvalidCloudEvent, from_record
 from consumers.events import ConsumedEvent, InvalidEventData, decode
 from consumers.kafka_admin import ensure_topic
-from consumers.relay import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -1,71 +1,37 @@
-"""Composition root: settings -> database -> application, built at start, closed at exit."""
+"""Composition root: settings -> the store and the small configs of the api and the relay."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
-from psycopg_pool import ConnectionPool
-
-from domain.application import OkrApplication
-from okr.database import EmbeddedPostgres, eventsourcing_env
+from api.config import ApiConfig
+from consumers.publisher.config import RelayConfig
+from eventstore import Store, open_store
 from okr.settings import Settings
-from projections.feed import EventFeed, NewEventSignal
-from projections.tracking import ensure_tracking_table
-
-log = logging.getLogger(__name__)
 
 
-@dataclass
-class Runtime:
-    """Everything a command of `okr` needs, owned in one place."""
-
-    settings: Settings
-    database_url: str
-    app: OkrApplication
-    pool: ConnectionPool[Any]
-    embedded: EmbeddedPostgres | None = None
-    _closed: bool = field(default=False, init=False)
-
-    def feed(self) -> EventFeed:
-        return EventFeed(self.app)
-
-    def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal:
-        channel = getattr(self.app.recorder, "channel_name", "okrledger_events")
-        return NewEventSignal(self.database_url, channel, poll_interval)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.pool.close()
-        self.app.close()
-        if self.embedded is not None:
-            self.embedded.stop()
-
-
-def resolve_database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
-    if settings.database_url is not None:
-        return settings.database_url.get_secret_value(), None
-    embedded = EmbeddedPostgres(settings.data_dir)
-    return embedded.start(), embedded
-
-
-def start_runtime(settings: Settings | None = None, *, pool_size: int = 8) -> Runtime:
+def start_store(settings: Settings | None = None, *, pool_size: int = 8) -> Store:
+    """The store the settings name (`OKR_DATABASE_URL`, else embedded in `OKR_DATA_DIR`)."""
     settings = settings or Settings()
-    url, embedded = resolve_database_url(settings)
-    try:
-        app = OkrApplication(env=eventsourcing_env(url))
-        # Autocommit: reads hold no transaction; writes use explicit `conn.transaction()`.
-        pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=True, name="okr-views",
-            kwargs={"autocommit": True},
-        )
-        with pool.connection() as conn:
-            ensure_tracking_table(conn)
-    except BaseException:
-        if embedded is not None:
-            embedded.stop()
-        raise
-    return Runtime(settings=settings, database_url=url, app=app, pool=pool, embedded=embedded)
+    return open_store(database_url(settings), settings.data_dir, pool_size=pool_size)
+
+
+def database_url(settings: Settings) -> str | None:
+    return None if settings.database_url is None else settings.database_url.get_secret_value()
+
+
+def api_config(settings: Settings) -> ApiConfig:
+    token = settings.bootstrap_token
+    return ApiConfig(bootstrap_token=None if token is None else token.get_secret_value())
+
+
+def relay_config(settings: Settings, **overrides: Any) -> RelayConfig:
+    """The relay's config from the settings; raises ValueError without Kafka configured."""
+    if not settings.kafka_bootstrap_servers:
+        raise ValueError("OKR_KAFKA_BOOTSTRAP_SERVERS is not set: nothing to publish to")
+    config = RelayConfig(
+        bootstrap_servers=settings.kafka_bootstrap_servers, topic=settings.kafka_topic,
+        partitions=settings.kafka_partitions,
+    )
+    return replace(config, **overrides)

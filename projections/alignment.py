@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
+from eventstore.feed import RecordedEvent
 from projections.base import Handler, ProjectionSpec, event_key, q
-from projections.feed import RecordedEvent
 
 Cur = psycopg.Cursor[Any]
 

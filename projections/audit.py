@@ -10,9 +10,9 @@ import orjson
 import psycopg
 
 from domain.event_types import aggregate_type_of, event_type_of
+from eventstore.envelope import event_data, plain
+from eventstore.feed import RecordedEvent
 from projections.base import ProjectionSpec, event_key, q
-from projections.envelope import event_data, plain
-from projections.feed import RecordedEvent
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS {s}.entries (

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from projections.feed import RecordedEvent
+from eventstore.feed import RecordedEvent
 
 Handler = Callable[[psycopg.Cursor[Any], str, RecordedEvent], None]
 BatchHandler = Callable[[psycopg.Cursor[Any], str, list[RecordedEvent]], None]

@@ -23,8 +23,8 @@ import orjson
 import psycopg
 
 from domain.application import OkrApplication
+from eventstore.feed import EventFeed, RecordedEvent
 from projections.base import ProjectionSpec, RebuildSession
-from projections.feed import EventFeed, RecordedEvent
 from projections.registry import select
 
 Progress = Callable[[str, int, int], None]

@@ -6,8 +6,8 @@ from typing import Any
 
 import psycopg
 
+from eventstore.feed import RecordedEvent
 from projections.base import ProjectionSpec, q
-from projections.feed import RecordedEvent
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS {s}.teams (

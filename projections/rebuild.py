@@ -17,6 +17,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from eventstore import Store
+from eventstore.feed import EventFeed
 from projections.base import ProjectionSpec
 from projections.bulkload import (
     Progress,
@@ -26,9 +28,8 @@ from projections.bulkload import (
     bulk_load_in_processes,
     shadow,
 )
-from projections.feed import EventFeed
 from projections.registry import select
-from projections.runner import RuntimeLike, prepare
+from projections.runner import prepare
 
 # Below this many events a worker process's start (imports, connections) costs more than
 # the second core saves.
@@ -36,7 +37,7 @@ PARALLEL_FROM = 20_000
 
 
 def rebuild(
-    runtime: RuntimeLike, names: list[str] | None = None,
+    store: Store, names: list[str] | None = None,
     on_progress: Progress = lambda name, done, total: None, *, processes: int | None = None,
 ) -> dict[str, int]:
     """Rebuild the named projections (default: all); the position each is rebuilt to.
@@ -44,8 +45,8 @@ def rebuild(
     `processes`: how many worker processes bulk-load the projections (default: one per
     core, at most one per projection; 1 loads them in this process).
     """
-    specs, feed = select(names), runtime.feed()
-    with runtime.pool.connection() as conn:
+    specs, feed = select(names), store.feed()
+    with store.pool.connection() as conn:
         prepare(conn, specs)
         for spec in specs:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
@@ -54,7 +55,7 @@ def rebuild(
                 spec.create(conn, shadow(spec), indexes=False)
         groups = balanced_groups(specs, _processes(processes, feed))
         if len(groups) > 1:
-            source = Source(runtime.database_url, dict(feed.app.env))
+            source = Source(store.database_url, dict(feed.app.env))
             positions = bulk_load_in_processes(source, groups, on_progress)
         else:
             position = bulk_load(conn, feed, specs, on_progress)

@@ -12,31 +12,19 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
-from eventsourcing import persistence as es
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from eventstore import Store
+from eventstore.feed import DATABASE_UNAVAILABLE, EventFeed
+from eventstore.tracking import record_position
 from projections.base import ProjectionSpec
-from projections.feed import EventFeed, NewEventSignal
 from projections.registry import select
-from projections.tracking import record_position
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
-# The database, not a handler: psycopg's errors and eventsourcing's own (raised by the feed
-# after its retries) mean "retry the batch later", never "skip" or "stop".
-DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.InterfaceError)
-
-
-class RuntimeLike(Protocol):
-    pool: ConnectionPool[Any]
-    database_url: str
-
-    def feed(self) -> EventFeed: ...
-
-    def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal: ...
 
 
 def prepare(conn: psycopg.Connection[Any], specs: list[ProjectionSpec]) -> None:
@@ -75,14 +63,14 @@ def process_batch(
         return len(batch)
 
 
-def catch_up(runtime: RuntimeLike, names: list[str] | None = None) -> int:
+def catch_up(store: Store, names: list[str] | None = None) -> int:
     """Process everything recorded so far, synchronously; the number of events applied."""
     specs = select(names)
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         prepare(conn, specs)
-    feed, total = runtime.feed(), 0
+    feed, total = store.feed(), 0
     for spec in specs:
-        while applied := process_batch(runtime.pool, feed, spec):
+        while applied := process_batch(store.pool, feed, spec):
             total += applied
     return total
 
@@ -92,7 +80,7 @@ class ProjectionWorker:
     """One projection following the log in a thread until stopped or failed."""
 
     spec: ProjectionSpec
-    runtime: RuntimeLike
+    store: Store
     poll_interval: float = 0.5
     coalesce: float = 0.02
     error: BaseException | None = None
@@ -106,14 +94,14 @@ class ProjectionWorker:
         self._thread.start()
 
     def _run(self) -> None:
-        feed, signal = self.runtime.feed(), self.runtime.new_event_signal(self.poll_interval)
+        feed, signal = self.store.feed(), self.store.new_event_signal(self.poll_interval)
         try:
             while not self._stop.is_set():
                 try:
                     # A short batch read everything visible: no need to ask again right away
                     # (an empty round costs a transaction); a NOTIFY that came meanwhile is
                     # still pending, so the wait below returns at once.
-                    if process_batch(self.runtime.pool, feed, self.spec) < BATCH_SIZE:
+                    if process_batch(self.store.pool, feed, self.spec) < BATCH_SIZE:
                         signal.wait(self.poll_interval)
                         # Let concurrent writes gather: one batch for many, not one each.
                         self._stop.wait(self.coalesce)
@@ -144,7 +132,7 @@ class ProjectionWorker:
 @dataclass
 class RunningProjections:
     workers: list[ProjectionWorker]
-    runtime: RuntimeLike
+    store: Store
 
     @property
     def error(self) -> BaseException | None:
@@ -159,24 +147,24 @@ class RunningProjections:
             worker.join(timeout)
 
     def lag(self) -> dict[str, int]:
-        return projection_lag(self.runtime)
+        return projection_lag(self.store)
 
 
 def start_projections(
-    runtime: RuntimeLike, names: list[str] | None = None, poll_interval: float = 0.5
+    store: Store, names: list[str] | None = None, poll_interval: float = 0.5
 ) -> RunningProjections:
     specs = select(names)
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         prepare(conn, specs)
-    workers = [ProjectionWorker(spec, runtime, poll_interval) for spec in specs]
+    workers = [ProjectionWorker(spec, store, poll_interval) for spec in specs]
     for worker in workers:
         worker.start()
-    return RunningProjections(workers, runtime)
+    return RunningProjections(workers, store)
 
 
-def projection_lag(runtime: RuntimeLike) -> dict[str, int]:
-    head = runtime.feed().head()
-    with runtime.pool.connection() as conn:
+def projection_lag(store: Store) -> dict[str, int]:
+    head = store.feed().head()
+    with store.pool.connection() as conn:
         rows = conn.execute(
             "SELECT name, position FROM okr_tracking WHERE name LIKE 'projection:%'"
         ).fetchall()

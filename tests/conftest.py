@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain.application import OkrApplication
-from okr.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
+from eventstore.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from api import schemas as s
 from api.auth import Viewer
-from api.deps import Consistent, RuntimeDep
+from api.deps import Consistent, StoreDep
 from api.errors import error_responses
 from api.sse import Broadcaster, read_envelopes
 from domain.errors import InvalidInput
@@ -20,11 +20,11 @@ After = Annotated[int, Query(ge=0, le=2**62, description="Only events after this
 
 @router.get("", response_model=s.EventPage, responses=error_responses(401, 422, 503))
 def list_events(
-    runtime: RuntimeDep, _: Viewer, __: Consistent, after: After = 0,
+    store: StoreDep, _: Viewer, __: Consistent, after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
 ) -> dict[str, object]:
     """A page of event envelopes in log order; pass `next_after` as `after` for the next."""
-    items = read_envelopes(runtime, after, limit)
+    items = read_envelopes(store, after, limit)
     return {"items": items, "next_after": items[-1]["position"] if items else after}
 
 

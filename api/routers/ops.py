@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import schemas as s
-from api.deps import RuntimeDep
+from api.deps import StoreDep
 from api.metrics import Metrics
 from projections.runner import projection_lag
 
@@ -27,11 +27,11 @@ def healthz() -> dict[str, object]:
 
 @router.get("/readyz", response_model=s.Health,
             responses={503: {"model": s.Health, "description": "Not ready"}})
-def readyz(request: Request, runtime: RuntimeDep) -> Any:
+def readyz(request: Request, store: StoreDep) -> Any:
     """Readiness: the database answers and the projections are not far behind."""
     checks: dict[str, Any] = {}
     try:
-        lag = projection_lag(runtime)
+        lag = projection_lag(store)
         checks["database"] = "ok"
     except (psycopg.Error, PersistenceError) as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
@@ -50,11 +50,11 @@ def readyz(request: Request, runtime: RuntimeDep) -> Any:
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
                              "description": "Prometheus text format"}})
-def metrics(request: Request, runtime: RuntimeDep) -> Response:
+def metrics(request: Request, store: StoreDep) -> Response:
     """Prometheus metrics: requests, latency, projection and relay lag, SSE clients."""
     registry: Metrics = request.app.state.metrics
     try:
-        for name, lag in projection_lag(runtime).items():
+        for name, lag in projection_lag(store).items():
             registry.projection_lag.labels(name).set(lag)
     except (psycopg.Error, PersistenceError):
         pass  # the lag is unknown while the database is away; readyz reports that

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import psycopg
 import typer
 
-from consumers.alerts import Alerts
+from consumers.reference.alerts import Alerts
+from consumers.reference.tree_mirror import TreeMirror
 from consumers.toolkit import ConsumerApp, ConsumerConfig, EventConsumer
-from consumers.tree_mirror import TreeMirror
-from okr.bootstrap import resolve_database_url
+from eventstore.database import locate
+from okr.bootstrap import database_url as ledger_database_url
 from okr.commands.lifecycle import stop_on_signals
 from okr.settings import Settings
 
@@ -51,7 +52,7 @@ def _run(app: ConsumerApp, database_url: str | None, group: str | None, replay: 
         raise typer.Exit(code=2)
     embedded = None
     if database_url is None:
-        database_url, embedded = resolve_database_url(settings)
+        database_url, embedded = locate(ledger_database_url(settings), settings.data_dir)
     config = ConsumerConfig(bootstrap_servers=settings.kafka_bootstrap_servers,
                             topic=settings.kafka_topic, group_id=group or f"okr-{app.name}",
                             kafka_options=options)

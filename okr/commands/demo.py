@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from okr.bootstrap import start_runtime
+from okr.bootstrap import start_store
 from okr.demo import SCALES, DemoSummary, generate
 from okr.settings import Settings
 
@@ -27,9 +27,10 @@ def demo(
     if scale not in SCALES:
         console.print(f"[red]unknown scale {scale!r}; choose one of {', '.join(SCALES)}[/red]")
         raise typer.Exit(code=2)
-    runtime = start_runtime()
+    settings = Settings()
+    store = start_store(settings)
     try:
-        head = runtime.feed().head()
+        head = store.feed().head()
         if head > 0:
             console.print(
                 f"[red]The event store is not empty (it holds {head} events).[/red] "
@@ -45,11 +46,11 @@ def demo(
             def on_progress(done: float, cycle: str) -> None:
                 bar.update(task, completed=done, description=f"recording {cycle}")
 
-            summary = generate(runtime.app, seed=seed, scale=scale, progress=on_progress)
+            summary = generate(store.app, seed=seed, scale=scale, progress=on_progress)
         elapsed = time.perf_counter() - started
     finally:
-        runtime.close()
-    print_summary(Console(), summary, elapsed, runtime.settings)
+        store.close()
+    print_summary(Console(), summary, elapsed, settings)
 
 
 def print_summary(

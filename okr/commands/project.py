@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from okr.bootstrap import start_runtime
+from okr.bootstrap import start_store
 from okr.commands.lifecycle import stop_on_signals
 from projections.runner import start_projections
 
@@ -20,9 +20,9 @@ def project(
     ] = None,
 ) -> None:
     """Run the projections until SIGTERM or Ctrl-C; resumes from tracked positions."""
-    runtime = start_runtime()
+    store = start_store()
     try:
-        running = start_projections(runtime, only or None)
+        running = start_projections(store, only or None)
         log.info("projections running: %s", ", ".join(w.spec.name for w in running.workers))
         with stop_on_signals() as stop:
             while not stop.wait(1.0):
@@ -34,7 +34,7 @@ def project(
             log.error("a projection failed: %r", running.error)
             raise typer.Exit(code=1)
     finally:
-        runtime.close()
+        store.close()
 
 
 def register(app: typer.Typer) -> None:

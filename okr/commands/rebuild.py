@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from okr.bootstrap import start_runtime
+from okr.bootstrap import start_store
 from projections.bulkload import RebuildFailed
 from projections.rebuild import rebuild as rebuild_views
 from projections.registry import PROJECTIONS, select
@@ -29,18 +29,18 @@ def rebuild(
     except ValueError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=2) from None
-    runtime = start_runtime()
+    store = start_store()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as bar:
-            tasks = {s.name: bar.add_task(s.name, total=runtime.feed().head() or 1)
+            tasks = {s.name: bar.add_task(s.name, total=store.feed().head() or 1)
                      for s in specs}
 
             def on_progress(name: str, done: int, total: int) -> None:
                 bar.update(tasks[name], completed=done, total=total)
 
             try:
-                positions = rebuild_views(runtime, [s.name for s in specs], on_progress,
+                positions = rebuild_views(store, [s.name for s in specs], on_progress,
                                           processes=processes)
             except RebuildFailed as error:
                 console.print(f"[red]{error}[/red]\nthe read models were left as they were")
@@ -50,7 +50,7 @@ def rebuild(
         console.print(f"rebuilt {', '.join(positions)} up to position "
                       f"{max(positions.values(), default=0)}")
     finally:
-        runtime.close()
+        store.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,10 @@ import time
 
 import typer
 
-from consumers.relay import start_relay
-from okr.bootstrap import start_runtime
+from consumers.publisher.relay import start_relay
+from okr.bootstrap import relay_config, start_store
 from okr.commands.lifecycle import stop_on_signals
+from okr.settings import Settings
 
 log = logging.getLogger(__name__)
 LAG_REPORT_EVERY = 30.0
@@ -17,13 +18,14 @@ LAG_REPORT_EVERY = 30.0
 
 def relay() -> None:
     """Publish the event log to OKR_KAFKA_TOPIC until SIGTERM or Ctrl-C."""
-    runtime = start_runtime()
+    settings = Settings()
+    store = start_store(settings)
     try:
-        if not runtime.settings.kafka_bootstrap_servers:
+        if not settings.kafka_bootstrap_servers:
             log.error("set OKR_KAFKA_BOOTSTRAP_SERVERS to publish")
             raise typer.Exit(code=2)
-        running = start_relay(runtime)
-        log.info("relay for topic %s started", runtime.settings.kafka_topic)
+        running = start_relay(store, relay_config(settings))
+        log.info("relay for topic %s started", settings.kafka_topic)
         next_report = time.monotonic() + LAG_REPORT_EVERY
         with stop_on_signals() as stop:
             while not stop.wait(1.0) and running.alive:
@@ -36,7 +38,7 @@ def relay() -> None:
             log.error("the relay failed: %r", running.error)
             raise typer.Exit(code=1)
     finally:
-        runtime.close()
+        store.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from rich.console import Console
 
-from okr.bootstrap import start_runtime
+from eventstore import Store
+from okr.bootstrap import api_config, relay_config, start_store
 from okr.commands.lifecycle import stop_on_signals
 from okr.settings import Settings
 
@@ -46,15 +47,15 @@ def with_bootstrap_token(settings: Settings, console: Console) -> Settings:
     return settings.model_copy(update={"bootstrap_token": SecretStr(token)})
 
 
-def start_relay_if_configured(runtime: Any) -> Any:
-    if not runtime.settings.kafka_bootstrap_servers:
+def start_relay_if_configured(store: Store, settings: Settings) -> Any:
+    if not settings.kafka_bootstrap_servers:
         return None
     try:
-        from consumers.relay import start_relay
+        from consumers.publisher.relay import start_relay
     except ImportError:
         log.warning("Kafka is configured but the relay is not available; not publishing")
         return None
-    return start_relay(runtime)
+    return start_relay(store, relay_config(settings))
 
 
 def apply_log_level(level_name: str) -> None:
@@ -87,11 +88,11 @@ def serve() -> None:
     console = Console(stderr=True)
     settings = with_bootstrap_token(Settings(), console)
     apply_log_level(settings.log_level)
-    runtime = start_runtime(settings)
+    store = start_store(settings)
     relay = None
     try:
-        relay = start_relay_if_configured(runtime)
-        app = create_app(runtime, start_background=True, relay=relay)
+        relay = start_relay_if_configured(store, settings)
+        app = create_app(store, api_config(settings), start_background=True, relay=relay)
         console.print(f"API docs: [bold]http://{settings.host}:{settings.port}/docs[/bold]")
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level=settings.log_level,
@@ -104,7 +105,7 @@ def serve() -> None:
     finally:
         if relay is not None:
             relay.stop()
-        runtime.close()
+        store.close()
 
 
 def register(app: typer.Typer) -> None:

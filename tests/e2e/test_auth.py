@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.e2e.conftest import Api, Org
+from tests.support.http import Api, Org
 
 X = str(uuid4())
 OWNER = {"type": "team", "id": X}
@@ -61,7 +61,7 @@ def test_each_route_needs_its_role(
     assert api.client.request(method, url, json=body).status_code == 401
 
 
-def test_token_is_shown_once_and_stored_hashed(api: Api, org: Org, runtime: object) -> None:
+def test_token_is_shown_once_and_stored_hashed(api: Api, org: Org, store: object) -> None:
     token = api.token("viewer", org.person)
     with api.client.app.state.api_pool.connection() as conn:  # type: ignore[attr-defined]
         hashes = [r[0] for r in conn.execute("SELECT token_hash FROM okr_api_tokens")]

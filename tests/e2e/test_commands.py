@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import Api, Org
+from tests.support.http import Api, Org
 
 
 def assert_answer(body: dict[str, Any]) -> None:

@@ -5,25 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from okr.bootstrap import Runtime
-from tests.e2e.conftest import BOOTSTRAP, Api, Org, bearer
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = answer.json()
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    assert "Traceback" not in answer.text and "SELECT" not in answer.text
-    return body
+from eventstore import Store
+from tests.support.http import BOOTSTRAP, Api, Org, assert_problem, bearer
 
 
 def test_missing_token_is_401_with_a_bearer_challenge(client: TestClient) -> None:
@@ -55,28 +42,28 @@ def test_unknown_id_in_the_path_is_404(api: Api, org: Org) -> None:
 
 
 def test_unknown_id_in_the_body_is_422_and_records_nothing(
-    api: Api, org: Org, runtime: Runtime
+    api: Api, org: Org, store: Store
 ) -> None:
     api.cycle()
-    head = runtime.feed().head()
+    head = store.feed().head()
     answer = api.post("/v1/objectives", {"cycle": "2026-Q4", "title": "x",
                                          "owner": {"type": "team", "id": str(uuid4())}})
     assert_problem(answer, 422)
     assert_problem(api.post("/v1/teams", {"name": "x", "parent_id": str(uuid4())}), 422)
     assert_problem(api.post("/v1/objectives", {"cycle": "1999-Q1", "title": "x",
                                                "owner": {"type": "team", "id": org.team}}), 422)
-    assert runtime.feed().head() == head
+    assert store.feed().head() == head
 
 
-def test_alignment_loop_is_409_and_records_nothing(api: Api, org: Org, runtime: Runtime) -> None:
+def test_alignment_loop_is_409_and_records_nothing(api: Api, org: Org, store: Store) -> None:
     api.cycle()
     top = api.objective(org.team, title="Top")
     below = api.objective(org.team, title="Below", parent_id=top["id"])
-    head = runtime.feed().head()
+    head = store.feed().head()
     body = assert_problem(api.request("PUT", f"/v1/objectives/{top['id']}/parent",
                                       json={"parent_id": below["id"]}), 409)
     assert body["title"] == "Alignment loop"
-    assert runtime.feed().head() == head
+    assert store.feed().head() == head
 
 
 def test_duplicate_cycle_and_changes_after_close_are_409(api: Api, org: Org) -> None:
@@ -91,7 +78,7 @@ def test_duplicate_cycle_and_changes_after_close_are_409(api: Api, org: Org) -> 
                                json={"title": "late"}), 409)
 
 
-def test_if_match_with_a_stale_version_is_412(api: Api, org: Org, runtime: Runtime) -> None:
+def test_if_match_with_a_stale_version_is_412(api: Api, org: Org, store: Store) -> None:
     api.cycle()
     objective = api.objective(org.team)
     url = f"/v1/objectives/{objective['id']}"
@@ -99,10 +86,10 @@ def test_if_match_with_a_stale_version_is_412(api: Api, org: Org, runtime: Runti
     assert etag == f'"{objective["version"]}"'
     ok = api.request("PATCH", url, json={"title": "New"}, headers={"If-Match": etag})
     assert ok.status_code == 200
-    head = runtime.feed().head()
+    head = store.feed().head()
     stale = api.request("PATCH", url, json={"title": "Newer"}, headers={"If-Match": etag})
     assert_problem(stale, 412)
-    assert runtime.feed().head() == head
+    assert store.feed().head() == head
     unquoted = api.request("PATCH", url, json={"title": "Newer"},
                            headers={"If-Match": str(ok.json()["version"])})
     assert unquoted.status_code == 200
@@ -184,13 +171,13 @@ def test_read_not_caught_up_is_503_with_retry_after(api: Api, app: FastAPI) -> N
 
 
 def test_unexpected_error_is_a_generic_500_problem(
-    app: FastAPI, runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+    app: FastAPI, store: Store, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def explode(**_: Any) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(runtime.app, "create_team", explode)
+    monkeypatch.setattr(store.app, "create_team", explode)
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.post("/v1/teams", json={"name": "x"}, headers=bearer(BOOTSTRAP))
     body = assert_problem(answer, 500)
@@ -199,10 +186,10 @@ def test_unexpected_error_is_a_generic_500_problem(
 
 
 def test_nul_characters_are_refused_before_they_reach_an_event(
-    api: Api, runtime: Runtime
+    api: Api, store: Store
 ) -> None:
-    head = runtime.feed().head()
+    head = store.feed().head()
     assert_problem(api.post("/v1/teams", {"name": "a\u0000b"}), 422)
     assert_problem(api.post("/v1/people", {"name": "a", "email": "a\u0000@b.c"}), 422)
     assert_problem(api.get("/v1/audit", params={"actor": "a\u0000"}), 422)
-    assert runtime.feed().head() == head
+    assert store.feed().head() == head

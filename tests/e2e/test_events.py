@@ -12,8 +12,8 @@ import httpx
 from fastapi import FastAPI
 
 from api.sse import Broadcaster, read_envelopes
-from okr.bootstrap import Runtime
-from tests.e2e.conftest import BOOTSTRAP, Api, Org, bearer
+from eventstore import Store
+from tests.support.http import BOOTSTRAP, Api, Org, bearer
 
 TIMEOUT = httpx.Timeout(10.0)
 
@@ -136,14 +136,14 @@ def test_sse_needs_a_token_and_a_numeric_last_event_id(server: str) -> None:
 
 
 def test_slow_sse_client_whose_queue_overflows_catches_up_from_the_log(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
     for n in range(3):
-        runtime.app.create_team(name=f"T{n}", parent_id=None, actor="test")
-    envelopes = read_envelopes(runtime, 0, 10)
+        store.app.create_team(name=f"T{n}", parent_id=None, actor="test")
+    envelopes = read_envelopes(store, 0, 10)
 
     async def scenario() -> list[int]:
-        broadcaster = Broadcaster(runtime, window_size=1, queue_size=1)
+        broadcaster = Broadcaster(store, window_size=1, queue_size=1)
         stream = broadcaster.stream(0, heartbeat=5.0)
         assert (await anext(stream)).startswith("retry:")
         waiting = asyncio.ensure_future(anext(stream))  # subscribed, waiting on its queue

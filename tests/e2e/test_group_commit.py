@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from okr.bootstrap import Runtime
-from tests.e2e.conftest import BOOTSTRAP, Api, bearer
+from eventstore import Store
+from tests.support.http import BOOTSTRAP, Api, bearer
 
 
 def wait_for(condition: Any, timeout: float = 10.0) -> None:
@@ -33,7 +33,7 @@ def krs(live_api: Api) -> list[str]:
 
 
 def test_commands_waiting_together_share_one_batch_and_get_their_own_answers(
-    app: FastAPI, runtime: Runtime, server: str, krs: list[str], live_api: Api,
+    app: FastAPI, store: Store, server: str, krs: list[str], live_api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The first KR moves past version 1 now, so that If-Match "1" below is stale whatever
@@ -41,7 +41,7 @@ def test_commands_waiting_together_share_one_batch_and_get_their_own_answers(
     live_api.ok("POST", f"/v1/key-results/{krs[0]}/check-ins", {"value": 0})
     writer = app.state.commands.writer
     held, release, sizes = threading.Event(), threading.Event(), []
-    run_batch = runtime.app.run_batch
+    run_batch = store.app.run_batch
 
     def counted(calls: list[Any]) -> list[Any]:
         sizes.append(len(calls))
@@ -51,7 +51,7 @@ def test_commands_waiting_together_share_one_batch_and_get_their_own_answers(
         held.set()
         release.wait(10)
 
-    monkeypatch.setattr(runtime.app, "run_batch", counted)
+    monkeypatch.setattr(store.app, "run_batch", counted)
     # 20 check-ins, and one whose If-Match is stale: refused inside the batch.
     sends = [(krs[n % 2], {}) for n in range(20)] + [(krs[0], {"If-Match": '"1"'})]
 

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from okr.bootstrap import Runtime
+from eventstore import Store
 from okr.commands.serve import start_relay_if_configured
-from tests.e2e.conftest import BOOTSTRAP, Api, Org
+from okr.settings import Settings
+from tests.support.http import BOOTSTRAP, Api, Org
 
 
 def test_healthz_answers_while_the_process_is_up(client: TestClient) -> None:
@@ -60,14 +61,14 @@ def test_openapi_documents_every_route_and_the_bearer_scheme(client: TestClient)
     assert client.get("/docs").status_code == 200
 
 
-def test_metrics_report_the_relay_lag_when_a_relay_runs(runtime: Runtime) -> None:
+def test_metrics_report_the_relay_lag_when_a_relay_runs(store: Store) -> None:
     class Relay:
         def lag(self) -> int:
             return 7
 
-    with TestClient(create_app(runtime, relay=Relay())) as client:
+    with TestClient(create_app(store, relay=Relay())) as client:
         assert "okr_relay_lag_events 7.0" in client.get("/metrics").text
 
 
-def test_serve_starts_no_relay_without_kafka(runtime: Runtime) -> None:
-    assert start_relay_if_configured(runtime) is None
+def test_serve_starts_no_relay_without_kafka(store: Store) -> None:
+    assert start_relay_if_configured(store, Settings(kafka_bootstrap_servers=None)) is None

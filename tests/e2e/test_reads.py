@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import Api, Org
+from tests.support.http import Api, Org
 
 
 def now() -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.e2e.conftest import Api, Org
-from tests.e2e.test_errors import assert_problem
+from tests.support.http import Api, Org, assert_problem
 
 
 def test_if_match_with_a_non_ascii_digit_is_422_not_500(api: Api, org: Org) -> None:

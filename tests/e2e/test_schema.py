@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import BOOTSTRAP, Api, bearer
+from tests.support.http import BOOTSTRAP, Api, bearer
 
 
 def no_unexpected_server_error(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from okr.commands.serve import bootstrap_token
-from tests.e2e.conftest import bearer
+from tests.support.http import bearer
 
 
 def test_bootstrap_token_is_generated_once_with_mode_0600(tmp_path: Path) -> None:

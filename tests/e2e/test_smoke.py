@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Api, Org
+from tests.support.http import Api, Org
 
 
 def test_an_objective_with_a_key_result_is_readable_after_its_position(api: Api, org: Org) -> None:

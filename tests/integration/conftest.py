@@ -1,4 +1,4 @@
-"""A runtime (application + view pool) on the test's fresh database."""
+"""A store (application + view pool) on the test's fresh database."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from collections.abc import Iterator
 import pytest
 
 from domain.application import OkrApplication
-from okr.bootstrap import Runtime, start_runtime
+from eventstore import Store
+from okr.bootstrap import start_store
 from okr.settings import Settings
-from tests.unit.test_domain_world import World, build_world
+from tests.support.world import World, build_world
 
 
 @pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    rt = start_runtime(Settings(database_url=database_url))
-    yield rt
-    rt.close()
+def store(database_url: str) -> Iterator[Store]:
+    store = start_store(Settings(database_url=database_url))
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from tests.support.broker import Broker, consumer_config, create_topic
+from consumers.brokers import Broker, consumer_config, create_topic
 from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
 
 pytestmark = pytest.mark.kafka

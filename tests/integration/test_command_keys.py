@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.application import OkrApplication
 from domain.errors import IdempotencyKeyReused
 from domain.results import CommandKey, CommandResult
-from tests.unit.test_domain_world import build_world, log_length
+from tests.support.world import build_world, log_length
 
 KEY = CommandKey(owner="token-hash", key="k1", fingerprint="request-1")
 

@@ -5,25 +5,25 @@ from __future__ import annotations
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from okr.bootstrap import start_runtime
+from okr.bootstrap import start_store
 from okr.cli import app as cli
 from okr.settings import Settings
 
 
 def _head(database_url: str) -> int:
-    runtime = start_runtime(Settings(database_url=SecretStr(database_url)))
+    store = start_store(Settings(database_url=SecretStr(database_url)))
     try:
-        return runtime.feed().head()
+        return store.feed().head()
     finally:
-        runtime.close()
+        store.close()
 
 
 def test_demo_refuses_a_non_empty_store_and_records_nothing(database_url: str) -> None:
-    runtime = start_runtime(Settings(database_url=SecretStr(database_url)))
+    store = start_store(Settings(database_url=SecretStr(database_url)))
     try:
-        runtime.app.create_team(name="Already here", parent_id=None, actor="admin")
+        store.app.create_team(name="Already here", parent_id=None, actor="admin")
     finally:
-        runtime.close()
+        store.close()
 
     result = CliRunner().invoke(cli, ["demo", "--scale", "small"],
                                 env={"OKR_DATABASE_URL": database_url})

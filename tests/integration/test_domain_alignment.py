@@ -14,7 +14,7 @@ from domain.alignment import is_forest
 from domain.cycle import Cycle
 from domain.errors import AlignmentLoop, DomainError, ObjectiveArchived
 from domain.objective import Objective
-from tests.unit.test_domain_world import (
+from tests.support.world import (
     World,
     aggregate_states,
     assert_refused,

@@ -14,7 +14,7 @@ import pytest
 from domain.application import OkrApplication
 from domain.clock import clock_installed
 from domain.results import CommandResult
-from tests.unit.test_domain_world import World, build_world, log_length, recorded_events
+from tests.support.world import World, build_world, log_length, recorded_events
 
 T0 = datetime(2026, 10, 15, 8, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ import pytest
 
 from domain.clock import clock_installed
 from domain.key_result import KeyResult
-from tests.unit.test_domain_world import World, log_length, recorded_events
+from tests.support.world import World, log_length, recorded_events
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from domain.cycle import Cycle
 from domain.errors import CycleClosed, InvalidInput
 from domain.key_result import KeyResult
 from domain.objective import Objective
-from tests.unit.test_domain_world import (
+from tests.support.world import (
     World,
     assert_refused,
     log_length,

@@ -24,7 +24,7 @@ from domain.errors import (
 )
 from domain.key_result import KeyResult
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, build_world, log_length
+from tests.support.world import World, build_world, log_length
 
 
 @pytest.fixture

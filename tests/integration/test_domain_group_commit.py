@@ -16,7 +16,7 @@ from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person
 from domain.results import CommandResult
-from tests.unit.test_domain_world import World, build_world, log_length
+from tests.support.world import World, build_world, log_length
 
 
 @pytest.fixture

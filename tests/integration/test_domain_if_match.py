@@ -12,7 +12,7 @@ import pytest
 
 from domain.cycle import Cycle
 from domain.errors import VersionMismatch
-from tests.unit.test_domain_world import World, assert_refused
+from tests.support.world import World, assert_refused
 
 Command = Callable[[World, Any], object]
 

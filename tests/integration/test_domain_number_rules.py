@@ -17,7 +17,7 @@ import pytest
 from domain.clock import clock_installed
 from domain.errors import InvalidInput
 from domain.key_result import KeyResult
-from tests.unit.test_domain_world import World, assert_refused
+from tests.support.world import World, assert_refused
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 

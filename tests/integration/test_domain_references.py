@@ -12,7 +12,7 @@ import pytest
 
 from domain.errors import DomainError, NotFound, RuleViolation, UnknownReference
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused
+from tests.support.world import World, assert_refused
 
 GHOST = UUID("00000000-0000-4000-8000-00000000dead")
 GHOST_OWNER = {"type": "team", "id": str(GHOST)}

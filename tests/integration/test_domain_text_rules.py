@@ -13,7 +13,7 @@ import pytest
 from domain.cycle import Cycle
 from domain.errors import DomainError, DuplicateEntity, InvalidInput
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused
+from tests.support.world import World, assert_refused
 
 LONG_NAME, LONG_TEXT, LONG_REASON = "n" * 201, "d" * 10_001, "r" * 1_001
 Q = (date(2028, 1, 1), date(2028, 3, 31))

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.errors import InvalidInput
 from domain.objective import Objective
-from tests.unit.test_domain_world import World, assert_refused, log_length
+from tests.support.world import World, assert_refused, log_length
 
 
 def create(w: World, owner: dict[str, str], cycle: str | None = None) -> list[str]:

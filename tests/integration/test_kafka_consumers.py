@@ -1,4 +1,4 @@
-
+# ruff: noqa: F811 - pytest fixtures imported from tests.support.kafka_fixture are parameters here
 """Reference consumers rebuild state from the topic alone: tree mirror and alerts."""
 
 from __future__ import annotations
@@ -15,65 +15,35 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from consumers.alerts import Alerts
-from consumers.relay import RunningRelay, start_relay
+from consumers.publisher.config import RelayConfig
+from consumers.publisher.relay import RunningRelay, start_relay
+from consumers.reference.alerts import Alerts
+from consumers.reference.tree_mirror import TreeMirror, alignment_tree
 from consumers.testing import wait_until
-from consumers.toolkit import ConsumerApp, ConsumerConfig, EventConsumer
-from consumers.tree_mirror import TreeMirror, alignment_tree
 from domain.application import OkrApplication
 from domain.errors import DomainError
-from okr.bootstrap import Runtime
+from eventstore import Store
 from projections.runner import catch_up
 from projections.tree import alignment_tree as projection_tree
-from tests.support.broker import consumer_config
-from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
+from tests.support.consumers import consumer_of, drain, fast, normalise
+from tests.support.kafka_fixture import (  # noqa: F401
+    kafka_broker,
+    kafka_store,
+    kafka_topic,
+    relay_config,
+)
 from tests.support.oracle import oracle_tree
 
 pytestmark = pytest.mark.kafka
-FAST = {"idle_wait": 0.1, "backoff_initial": 0.1, "backoff_max": 1.0, "flush_timeout": 5.0}
 NOW = datetime.now(UTC)
 
 
-
 @pytest.fixture
-def relay(runtime: Runtime) -> Iterator[RunningRelay]:
-    running = start_relay(runtime, **FAST)
+def relay(store: Store, relay_config: RelayConfig) -> Iterator[RunningRelay]:
+    running = start_relay(store, fast(relay_config))
     yield running
     running.stop()
     assert running.error is None
-
-
-def consumer_of(runtime: Runtime, app: ConsumerApp, group: str, **options: Any) -> EventConsumer:
-    settings = runtime.settings
-    assert settings.kafka_bootstrap_servers is not None
-    config = ConsumerConfig(bootstrap_servers=settings.kafka_bootstrap_servers,
-                            topic=settings.kafka_topic, group_id=group,
-                            kafka_options=consumer_config(), **options)
-    consumer = EventConsumer(config, app, database_url=runtime.database_url)
-    consumer.start()
-    return consumer
-
-
-def stored_count(runtime: Runtime) -> int:
-    return len(runtime.feed().read_raw(0, 10**7))
-
-
-def consumed_count(url: str, name: str) -> int:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM okr_consumed_events WHERE consumer = %s",
-                           (name,)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def drain(consumer: EventConsumer, runtime: Runtime, timeout: float = 60.0) -> None:
-    """Poll until the consumer has handled every event of the store."""
-    total = stored_count(runtime)
-
-    def caught_up() -> bool:
-        consumer.poll_once()
-        return consumed_count(runtime.database_url, consumer.name) >= total
-
-    wait_until(caught_up, timeout, interval=0, what=f"{consumer.name} saw {total} events")
 
 
 def random_history(app: OkrApplication, seed: int, steps: int = 120) -> list[str]:
@@ -135,32 +105,28 @@ def random_history(app: OkrApplication, seed: int, steps: int = 120) -> list[str
     return cycles
 
 
-def normalise(tree: Any) -> Any:
-    return json.loads(json.dumps(tree, sort_keys=True))
-
-
 @pytest.mark.parametrize("seed", [7, 2026])
 def test_tree_mirror_equals_a_fold_of_the_store_after_a_random_history(
-    runtime: Runtime, relay: RunningRelay, seed: int
+    store: Store, relay_config: RelayConfig, relay: RunningRelay, seed: int
 ) -> None:
-    cycles = random_history(runtime.app, seed)
-    consumer = consumer_of(runtime, TreeMirror(), f"mirror-{seed}")
+    cycles = random_history(store.app, seed)
+    consumer = consumer_of(store, relay_config, TreeMirror(), f"mirror-{seed}")
     try:
-        drain(consumer, runtime)
-        catch_up(runtime)  # the ledger's own projections, for a second opinion
-        with psycopg.connect(runtime.database_url) as conn:
+        drain(consumer, store)
+        catch_up(store)  # the ledger's own projections, for a second opinion
+        with psycopg.connect(store.database_url) as conn:
             for cycle in cycles:
                 mirrored = normalise(alignment_tree(conn, cycle))
                 now = datetime.now(UTC)
-                assert mirrored == normalise(oracle_tree(runtime.app, cycle, now, now))
+                assert mirrored == normalise(oracle_tree(store.app, cycle, now, now))
                 projected = projection_tree(conn, cycle)
                 assert projected is not None and mirrored == normalise(projected["roots"])
         # Replay from the beginning rebuilds the same tree.
-        with psycopg.connect(runtime.database_url) as conn:
+        with psycopg.connect(store.database_url) as conn:
             before = {c: normalise(alignment_tree(conn, c)) for c in cycles}
         consumer.replay(clear=True)
-        drain(consumer, runtime)
-        with psycopg.connect(runtime.database_url) as conn:
+        drain(consumer, store)
+        with psycopg.connect(store.database_url) as conn:
             assert {c: normalise(alignment_tree(conn, c)) for c in cycles} == before
     finally:
         consumer.close()
@@ -197,9 +163,9 @@ def alert_kinds(url: str) -> list[tuple[str, str]]:
 
 
 def test_alerts_for_at_risk_lagging_and_stale_key_results_reach_the_webhook(
-    runtime: Runtime, relay: RunningRelay, webhook: str
+    store: Store, relay_config: RelayConfig, relay: RunningRelay, webhook: str
 ) -> None:
-    app = runtime.app
+    app = store.app
     today = datetime.now(UTC).date()
     team = app.create_team(name="Eng", parent_id=None, actor="admin").id
     app.create_cycle(key="now", starts_on=today - timedelta(days=45),
@@ -216,17 +182,17 @@ def test_alerts_for_at_risk_lagging_and_stale_key_results_reach_the_webhook(
     app.check_in(risky, value=40, confidence=0.2, actor="admin")  # still at risk: no new alert
     app.check_in(behind, value=10, confidence=0.8, actor="admin")  # pace ~0.5: lagging
     alerts = Alerts(webhook_url=webhook, webhook_timeout=2.0)
-    consumer = consumer_of(runtime, alerts, "alerts")
+    consumer = consumer_of(store, relay_config, alerts, "alerts")
     consumer.after_commit = alerts.deliver
     try:
-        drain(consumer, runtime)
-        assert sorted(alert_kinds(runtime.database_url)) == [("at_risk", "risky"),
+        drain(consumer, store)
+        assert sorted(alert_kinds(store.database_url)) == [("at_risk", "risky"),
                                                              ("lagging", "behind")]
-        with psycopg.connect(runtime.database_url, autocommit=True) as conn:
+        with psycopg.connect(store.database_url, autocommit=True) as conn:
             assert alerts.check(conn, datetime.now(UTC)) == 0  # nothing new yet
             raised = alerts.check(conn, datetime.now(UTC) + timedelta(days=15))
         assert raised == 2 + 1  # both stale; `risky` falls behind the pace too
-        kinds = alert_kinds(runtime.database_url)
+        kinds = alert_kinds(store.database_url)
         assert sorted(kinds[2:]) == [("lagging", "risky"), ("stale", "behind"),
                                      ("stale", "risky")]
         wait_until(lambda: len(Webhook.received) == 5, what="webhook deliveries")

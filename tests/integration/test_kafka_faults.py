@@ -13,19 +13,19 @@ from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
 
 from consumers.events import ConsumedEvent
-from consumers.relay import start_relay
+from consumers.publisher.config import RelayConfig
+from consumers.publisher.relay import start_relay
+from consumers.reference.tree_mirror import TreeMirror, alignment_tree
 from consumers.testing import read_topic, wait_until
 from consumers.toolkit import Handler
-from consumers.tree_mirror import TreeMirror, alignment_tree
-from okr.bootstrap import Runtime
-from tests.integration.test_kafka_consumers import (
-    FAST,
-    consumer_of,
-    drain,
-    normalise,
-    stored_count,
+from eventstore import Store
+from tests.support.consumers import consumer_of, drain, fast, normalise, stored_count
+from tests.support.kafka_fixture import (  # noqa: F401
+    kafka_broker,
+    kafka_store,
+    kafka_topic,
+    relay_config,
 )
-from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
 from tests.support.oracle import oracle_tree
 from tests.support.scenario import build_org
 
@@ -40,71 +40,71 @@ def ids_of(records: Sequence[Any]) -> list[str]:
     return [dict(r.headers)["ce_id"].decode() for r in records]
 
 
-def store_ids(runtime: Runtime) -> set[str]:
-    from projections.envelope import envelope_of
-    return {envelope_of(r.event, r.position).id for r in runtime.feed().read(0, 10**7)}
+def store_ids(store: Store) -> set[str]:
+    from eventstore.envelope import envelope_of
+    return {envelope_of(r.event, r.position).id for r in store.feed().read(0, 10**7)}
 
 
 def test_events_recorded_while_the_broker_is_down_are_published_when_it_returns(
-    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+    store: Store, relay_config: RelayConfig, kafka_broker: Any, kafka_topic: str
 ) -> None:
     if kafka_broker.is_external:
         pytest.skip("an external broker cannot be stopped by the tests")
     servers = kafka_broker.bootstrap_servers
-    org = build_org(runtime.app)
-    running = start_relay(runtime, **FAST)
+    org = build_org(store.app)
+    running = start_relay(store, fast(relay_config))
     try:
         wait_until(lambda: running.lag() == 0, what="first events published")
         before = read_topic(servers, kafka_topic,
-                            until=lambda rs: len(rs) >= stored_count(runtime))
+                            until=lambda rs: len(rs) >= stored_count(store))
         kafka_broker.stop()
         for value in range(5):
-            runtime.app.check_in(org.key_result, value=float(value), actor="admin")
+            store.app.check_in(org.key_result, value=float(value), actor="admin")
         wait_until(lambda: running.relay.last_error is not None, what="relay noticed")
         assert running.lag() >= 5
         kafka_broker.start()
         wait_until(lambda: running.lag() == 0, timeout=60, what="relay caught up")
         after = read_topic(servers, kafka_topic,
-                           until=lambda rs: set(ids_of(before) + ids_of(rs)) >= store_ids(runtime))
+                           until=lambda rs: set(ids_of(before) + ids_of(rs)) >= store_ids(store))
     finally:
         running.stop()
     assert running.error is None
-    assert set(ids_of(before) + ids_of(after)) == store_ids(runtime)
+    assert set(ids_of(before) + ids_of(after)) == store_ids(store)
 
 
 def test_a_publisher_killed_before_recording_its_position_only_causes_duplicates(
-    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+    store: Store, relay_config: RelayConfig, kafka_broker: Any, kafka_topic: str
 ) -> None:
-    org = build_org(runtime.app)
+    org = build_org(store.app)
 
     def crash(batch: Sequence[Notification]) -> None:
         raise SimulatedCrash(f"killed after publishing {len(batch)} events")
 
-    doomed = start_relay(runtime, fault=crash, **FAST)
+    doomed = start_relay(store, fast(relay_config), fault=crash)
     doomed.join(timeout=30)
     assert isinstance(doomed.error, SimulatedCrash)
     assert doomed.relay.position() == 0  # published, never recorded
-    successor = start_relay(runtime, **FAST)
+    successor = start_relay(store, fast(relay_config))
     try:
         wait_until(lambda: successor.lag() == 0, what="successor republished")
     finally:
         successor.stop()
-    total = stored_count(runtime)
+    total = stored_count(store)
     records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,
                          until=lambda rs: len(rs) >= 2 * total)
-    assert len(records) == 2 * total and set(ids_of(records)) == store_ids(runtime)
-    consumer = consumer_of(runtime, TreeMirror(), "mirror-after-crash")
+    assert len(records) == 2 * total and set(ids_of(records)) == store_ids(store)
+    consumer = consumer_of(store, relay_config, TreeMirror(), "mirror-after-crash")
     try:
-        drain(consumer, runtime)
+        drain(consumer, store)
         wait_until(lambda: consumer.poll_once() == 0 and consumer.duplicates == total,
                    what="duplicates dropped")
         assert consumer.processed == total
     finally:
         consumer.close()
     now = datetime.now(UTC)
-    with psycopg.connect(runtime.database_url) as conn:
+    with psycopg.connect(store.database_url) as conn:
         assert normalise(alignment_tree(conn, org.cycle)) == normalise(
-            oracle_tree(runtime.app, org.cycle, now, now))
+            oracle_tree(store.app, org.cycle, now, now))
 
 
 class EffectCounter:
@@ -144,10 +144,10 @@ def effects(url: str) -> list[str]:
 
 @pytest.mark.parametrize("stage", ["inside_a_handler", "after_the_db_commit"])
 def test_a_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(
-    runtime: Runtime, stage: str
+    store: Store, relay_config: RelayConfig, stage: str
 ) -> None:
-    build_org(runtime.app)
-    relay = start_relay(runtime, **FAST)
+    build_org(store.app)
+    relay = start_relay(store, fast(relay_config))
     try:
         wait_until(lambda: relay.lag() == 0, what="published")
     finally:
@@ -160,34 +160,37 @@ def test_a_consumer_killed_mid_batch_resumes_without_loss_or_double_effect(
             raise SimulatedCrash("killed between the database commit and the offset commit")
 
     if stage == "inside_a_handler":
-        first = consumer_of(runtime, EffectCounter(crash_at=8), "effects", max_poll_records=3)
+        first = consumer_of(store, relay_config, EffectCounter(crash_at=8), "effects",
+                            max_poll_records=3)
     else:
-        first = consumer_of(runtime, EffectCounter(), "effects", max_poll_records=3)
+        first = consumer_of(store, relay_config, EffectCounter(), "effects",
+                            max_poll_records=3)
         first.fault = crash_on_third_batch
     with pytest.raises(SimulatedCrash):
         wait_until(lambda: first.poll_once() < 0, what="crash")
     first.close()  # without committing offsets, as a killed process would
-    committed = len(effects(runtime.database_url))
+    committed = len(effects(store.database_url))
     if stage == "inside_a_handler":
         assert committed < 8  # the crashed batch was rolled back
     else:
         assert committed == sum(batches)  # the crashed batch was committed to the database
-    second = consumer_of(runtime, EffectCounter(), "effects", max_poll_records=3)
+    second = consumer_of(store, relay_config, EffectCounter(), "effects",
+                         max_poll_records=3)
     try:
-        drain(second, runtime)
+        drain(second, store)
     finally:
         second.close()
-    handled = effects(runtime.database_url)
-    assert len(handled) == len(set(handled)) == stored_count(runtime)
+    handled = effects(store.database_url)
+    assert len(handled) == len(set(handled)) == stored_count(store)
     if stage == "after_the_db_commit":
         assert second.duplicates >= batches[-1]  # the last batch came again and was dropped
 
 
 def test_a_poison_message_is_dead_lettered_with_its_error_and_the_consumer_goes_on(
-    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+    store: Store, relay_config: RelayConfig, kafka_broker: Any, kafka_topic: str
 ) -> None:
-    build_org(runtime.app)
-    relay = start_relay(runtime, **FAST)
+    build_org(store.app)
+    relay = start_relay(store, fast(relay_config))
     try:
         wait_until(lambda: relay.lag() == 0, what="published")
     finally:
@@ -196,16 +199,16 @@ def test_a_poison_message_is_dead_lettered_with_its_error_and_the_consumer_goes_
     producer.send(kafka_topic, key=b"junk", value=b"not json",
                   headers=[("ce_specversion", b"1.0")]).get(timeout=10)
     producer.close()
-    poison = sorted(store_ids(runtime))[0]
-    consumer = consumer_of(runtime, EffectCounter(frozenset({poison})), "poisoned",
+    poison = sorted(store_ids(store))[0]
+    consumer = consumer_of(store, relay_config, EffectCounter(frozenset({poison})), "poisoned",
                            retry_delay=0.01)
     try:
         wait_until(lambda: consumer.poll_once() == 0 and consumer.dead_lettered == 2,
                    what="two dead letters")
     finally:
         consumer.close()
-    handled = effects(runtime.database_url)
-    assert sorted(handled) == sorted(store_ids(runtime) - {poison})  # the rest went on
+    handled = effects(store.database_url)
+    assert sorted(handled) == sorted(store_ids(store) - {poison})  # the rest went on
     letters = read_topic(kafka_broker.bootstrap_servers, f"{kafka_topic}.dlq",
                          until=lambda rs: len(rs) >= 2)
     by_error = {dict(r.headers)["dlq_error_type"].decode(): dict(r.headers) for r in letters}

@@ -10,25 +10,29 @@ from typing import Any
 
 import pytest
 
-from consumers.relay import RunningRelay, start_relay
+from consumers.publisher.config import RelayConfig
+from consumers.publisher.relay import RunningRelay, start_relay
 from consumers.testing import read_topic, wait_until
-from okr.bootstrap import Runtime
-from projections.envelope import envelope_of
-from tests.support.kafka_fixture import kafka_broker, kafka_runtime, kafka_topic  # noqa: F401
+from eventstore import Store
+from eventstore.envelope import envelope_of
+from tests.support.consumers import fast
+from tests.support.kafka_fixture import (  # noqa: F401
+    kafka_broker,
+    kafka_store,
+    kafka_topic,
+    relay_config,
+)
 from tests.support.scenario import build_org
 
 pytestmark = pytest.mark.kafka
-FAST = {"idle_wait": 0.1, "standby_interval": 0.2, "backoff_initial": 0.1, "backoff_max": 1.0,
-        "flush_timeout": 5.0}
 
 
+def relay(store: Store, config: RelayConfig) -> RunningRelay:
+    return start_relay(store, fast(config, standby_interval=0.2))
 
-def relay(runtime: Runtime, **options: Any) -> RunningRelay:
-    return start_relay(runtime, **{**FAST, **options})
 
-
-def all_envelopes(runtime: Runtime) -> list[Any]:
-    return [envelope_of(r.event, r.position) for r in runtime.feed().read(0, 10**6)]
+def all_envelopes(store: Store) -> list[Any]:
+    return [envelope_of(r.event, r.position) for r in store.feed().read(0, 10**6)]
 
 
 def contract_headers(envelope: Any) -> list[tuple[str, bytes]]:
@@ -43,16 +47,16 @@ def contract_headers(envelope: Any) -> list[tuple[str, bytes]]:
 
 
 def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
-    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+    store: Store, relay_config: RelayConfig, kafka_broker: Any, kafka_topic: str
 ) -> None:
-    org = build_org(runtime.app)
+    org = build_org(store.app)
     for day in range(3):
-        runtime.app.check_in(org.key_result, value=10.0 * day, confidence=0.7, note="weekly",
+        store.app.check_in(org.key_result, value=10.0 * day, confidence=0.7, note="weekly",
                              effective_at=datetime.now(UTC) - timedelta(days=3 - day),
                              actor="admin")
-    running = relay(runtime)
+    running = relay(store, relay_config)
     try:
-        expected = all_envelopes(runtime)
+        expected = all_envelopes(store)
         records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,
                              until=lambda rs: len(rs) >= len(expected))
         wait_until(lambda: running.lag() == 0, what="lag 0")
@@ -76,22 +80,22 @@ def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
 
 
 def test_only_one_relay_publishes_and_a_standby_takes_over_when_it_dies(
-    runtime: Runtime, kafka_broker: Any, kafka_topic: str
+    store: Store, relay_config: RelayConfig, kafka_broker: Any, kafka_topic: str
 ) -> None:
-    org = build_org(runtime.app)
-    first, second = relay(runtime), relay(runtime)
+    org = build_org(store.app)
+    first, second = relay(store, relay_config), relay(store, relay_config)
     try:
-        wait_until(lambda: runtime.feed().head() and first.lag() == 0, what="published")
+        wait_until(lambda: store.feed().head() and first.lag() == 0, what="published")
         leader, standby = (first, second) if first.relay.is_leader else (second, first)
         assert not standby.relay.is_leader and standby.relay.published == 0
         leader.stop()
-        runtime.app.check_in(org.key_result, value=42.0, actor="admin")
+        store.app.check_in(org.key_result, value=42.0, actor="admin")
         wait_until(lambda: standby.relay.published > 0 and standby.lag() == 0,
                    what="standby took over")
     finally:
         first.stop()
         second.stop()
-    expected = all_envelopes(runtime)
+    expected = all_envelopes(store)
     records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,
                          until=lambda rs: len(rs) >= len(expected))
     ids = [dict(r.headers)["ce_id"].decode() for r in records]

@@ -14,7 +14,7 @@ from psycopg import Connection
 from domain import clock
 from domain.base import OkrAggregate
 from domain.errors import InvalidInput
-from okr.bootstrap import Runtime
+from eventstore import Store
 from projections import queries
 from projections.rebuild import rebuild
 from projections.runner import catch_up, start_projections, wait_for_position
@@ -24,36 +24,36 @@ DAY1 = datetime(2026, 10, 1, 9, tzinfo=UTC)
 
 
 def test_check_in_repeating_the_last_value_still_shows_current_in_the_audit(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
-    org = build_org(runtime.app)
-    runtime.app.check_in(org.key_result, value=40, actor="ann")
-    runtime.app.check_in(org.key_result, value=40, actor="ann")
-    catch_up(runtime)
-    with runtime.pool.connection() as conn:
+    org = build_org(store.app)
+    store.app.check_in(org.key_result, value=40, actor="ann")
+    store.app.check_in(org.key_result, value=40, actor="ann")
+    catch_up(store)
+    with store.pool.connection() as conn:
         items = queries.audit(conn, entity_id=org.key_result)["items"]
     assert [i["changes"]["current"] for i in items[-2:]] == [
         {"from": None, "to": 40.0}, {"from": 40.0, "to": 40.0}]
 
 
-def test_audit_refuses_a_malformed_entity_id_as_invalid_input(runtime: Runtime) -> None:
-    catch_up(runtime)
-    with runtime.pool.connection() as conn, pytest.raises(InvalidInput):
+def test_audit_refuses_a_malformed_entity_id_as_invalid_input(store: Store) -> None:
+    catch_up(store)
+    with store.pool.connection() as conn, pytest.raises(InvalidInput):
         queries.audit(conn, entity_id="not-a-uuid")
 
 
 def test_key_result_version_as_of_counts_check_ins_recorded_at_the_same_instant(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
     with clock.clock_installed(lambda: DAY1):
-        org = build_org(runtime.app)
+        org = build_org(store.app)
     with clock.clock_installed(lambda: DAY1 + timedelta(days=1)):
-        runtime.app.check_in(org.key_result, value=1, actor="a")
-        last = runtime.app.check_in(org.key_result, value=2, actor="a")
+        store.app.check_in(org.key_result, value=1, actor="a")
+        last = store.app.check_in(org.key_result, value=2, actor="a")
     with clock.clock_installed(lambda: DAY1 + timedelta(days=3)):
-        runtime.app.check_in(org.key_result, value=3, actor="a")
-    catch_up(runtime)
-    with runtime.pool.connection() as conn:
+        store.app.check_in(org.key_result, value=3, actor="a")
+    catch_up(store)
+    with store.pool.connection() as conn:
         then = queries.key_result_detail(conn, org.key_result, as_of=DAY1 + timedelta(days=2))
         now = queries.key_result_detail(conn, org.key_result)
     assert then is not None and now is not None
@@ -63,30 +63,30 @@ def test_key_result_version_as_of_counts_check_ins_recorded_at_the_same_instant(
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
-    runtime: Runtime, processes: int,
+    store: Store, processes: int,
 ) -> None:
-    org = build_org(runtime.app)
-    running = start_projections(runtime, poll_interval=0.05)
+    org = build_org(store.app)
+    running = start_projections(store, poll_interval=0.05)
     stop, written = threading.Event(), []
 
     def writer() -> None:
         while not stop.is_set():
-            written.append(runtime.app.check_in(org.key_result, value=len(written), actor="w"))
+            written.append(store.app.check_in(org.key_result, value=len(written), actor="w"))
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
         for _ in range(3):
-            rebuild(runtime, processes=processes)
+            rebuild(store, processes=processes)
         stop.set()
         thread.join()
-        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=10)
+        assert wait_for_position(store.pool, store.feed().head(), timeout=10)
         assert running.error is None
     finally:
         stop.set()
         running.stop()
         running.join(5)
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         check_ins = conn.execute("SELECT count(*), count(DISTINCT version) FROM "
                                  "okr_v_alignment.check_ins").fetchone()
         entries = all_audit_entries(conn, org.key_result)
@@ -106,16 +106,16 @@ def all_audit_entries(conn: Connection[Any], entity_id: UUID) -> list[dict[str, 
             return entries
 
 
-def test_runner_survives_its_database_connections_being_dropped(runtime: Runtime) -> None:
-    running = start_projections(runtime, ["directory"], poll_interval=0.05)
+def test_runner_survives_its_database_connections_being_dropped(store: Store) -> None:
+    running = start_projections(store, ["directory"], poll_interval=0.05)
     try:
-        runtime.app.create_team(name="Before", parent_id=None, actor="a")
-        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=5)
-        with runtime.pool.connection() as conn:
+        store.app.create_team(name="Before", parent_id=None, actor="a")
+        assert wait_for_position(store.pool, store.feed().head(), timeout=5)
+        with store.pool.connection() as conn:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        runtime.app.create_team(name="After", parent_id=None, actor="a")
-        assert wait_for_position(runtime.pool, runtime.feed().head(), timeout=10)
+        store.app.create_team(name="After", parent_id=None, actor="a")
+        assert wait_for_position(store.pool, store.feed().head(), timeout=10)
         assert running.error is None
     finally:
         running.stop()
@@ -131,16 +131,16 @@ class Gadget(OkrAggregate):
 
 
 def test_audit_records_event_types_it_has_no_mapping_for_and_skips_plan_bookkeeping(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
-    build_org(runtime.app)
+    build_org(store.app)
     gadget = Gadget(name="widget", actor="ann")
-    runtime.app.save(gadget)
-    catch_up(runtime)
-    with runtime.pool.connection() as conn:
+    store.app.save(gadget)
+    catch_up(store)
+    with store.pool.connection() as conn:
         items = queries.audit(conn, limit=500)["items"]
         (entry,) = queries.audit(conn, entity_id=gadget.id)["items"]
     assert (entry["event_type"], entry["actor"]) == ("okr.gadget.made.v1", "ann")
     assert entry["changes"] == {"name": {"from": None, "to": "widget"}}
     assert not [i for i in items if i["event_type"].startswith("okr.cycle.plan_entry")]
-    assert len(items) == runtime.feed().head() - 3  # three objectives planned in cycles
+    assert len(items) == store.feed().head() - 3  # three objectives planned in cycles

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain import clock
 from domain.errors import DomainError
-from okr.bootstrap import Runtime
+from eventstore import Store
 from projections.runner import catch_up
 from projections.tree import alignment_tree
 from tests.support.oracle import oracle_tree
@@ -37,9 +37,9 @@ step = st.one_of(
 )
 
 
-def play(rt: Runtime, cycle: str, steps: list[Any], start: datetime) -> list[datetime]:
+def play(store: Store, cycle: str, steps: list[Any], start: datetime) -> list[datetime]:
     """Run the steps two per hour (ties in recorded_at happen); the instants used."""
-    app, times = rt.app, [start]
+    app, times = store.app, [start]
     team = app.create_team(name="T", parent_id=None, actor="a").id
     owner = {"type": "team", "id": team}
     app.create_cycle(key=cycle, starts_on=start.date(), ends_on=(start + timedelta(90)).date(),
@@ -106,17 +106,17 @@ SETUP = [("objective", 0, False), ("objective", 0, True), ("objective", 1, True)
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_tree_as_of_any_instant_equals_the_fold_of_events_up_to_it(
-    runtime: Runtime, steps: list[Any], picks: tuple[int, int]
+    store: Store, steps: list[Any], picks: tuple[int, int]
 ) -> None:
     example = next(EXAMPLES)
     cycle = f"P-{example}"
     start = BASE + timedelta(days=30 * example)
-    times = play(runtime, cycle, steps, start)
-    catch_up(runtime)
+    times = play(store, cycle, steps, start)
+    catch_up(store)
     # Instants between and on the steps' times; V may lie before or after T.
     t = times[-1 - picks[0] % len(times)] + timedelta(minutes=30 * (picks[0] % 3 - 1))
     v = times[-1 - picks[1] % len(times)] - timedelta(hours=picks[1] % 4)
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         tree = alignment_tree(conn, cycle, as_of=t, valid_at=v)
     assert tree is not None
-    assert normalised(tree["roots"]) == normalised(oracle_tree(runtime.app, cycle, t, v))
+    assert normalised(tree["roots"]) == normalised(oracle_tree(store.app, cycle, t, v))

@@ -13,36 +13,36 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
-from okr.bootstrap import Runtime
+from eventstore import Store
+from eventstore.feed import EventFeed, NewEventSignal
 from okr.cli import app as cli
 from projections import queries
 from projections.bulkload import RebuildFailed
-from projections.feed import EventFeed, NewEventSignal
 from projections.rebuild import rebuild
 from projections.runner import catch_up
 from tests.support.scenario import build_org
 
 
 @dataclass
-class ElsewhereRuntime:
-    """The runtime, but telling worker processes a database URL of its own."""
+class ElsewhereStore:
+    """The store, but telling worker processes a database URL of its own."""
 
-    runtime: Runtime
+    store: Store
     database_url: str
 
     @property
     def pool(self) -> Any:
-        return self.runtime.pool
+        return self.store.pool
 
     def feed(self) -> EventFeed:
-        return self.runtime.feed()
+        return self.store.feed()
 
     def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal:
-        return self.runtime.new_event_signal(poll_interval)
+        return self.store.new_event_signal(poll_interval)
 
 
-def _views(runtime: Runtime, cycle: str) -> tuple[Any, ...]:
-    with runtime.pool.connection() as conn:
+def _views(store: Store, cycle: str) -> tuple[Any, ...]:
+    with store.pool.connection() as conn:
         tracked = conn.execute("SELECT name, position FROM okr_tracking "
                                "WHERE name LIKE 'projection:%' ORDER BY name").fetchall()
         tree = {k: v for k, v in queries.alignment_tree(conn, cycle).items()
@@ -51,16 +51,16 @@ def _views(runtime: Runtime, cycle: str) -> tuple[Any, ...]:
 
 
 def test_a_worker_that_cannot_connect_fails_the_rebuild_and_live_views_stay(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
-    org = build_org(runtime.app)
-    catch_up(runtime)
-    before = _views(runtime, org.cycle)
-    unreachable = urlunsplit(urlsplit(runtime.database_url)._replace(
+    org = build_org(store.app)
+    catch_up(store)
+    before = _views(store, org.cycle)
+    unreachable = urlunsplit(urlsplit(store.database_url)._replace(
         path="/okr_no_such_database"))
     with pytest.raises(RebuildFailed, match="no_such_database"):
-        rebuild(ElsewhereRuntime(runtime, unreachable), processes=2)
-    assert _views(runtime, org.cycle) == before
+        rebuild(ElsewhereStore(store, unreachable), processes=2)
+    assert _views(store, org.cycle) == before
 
 
 def _kill_the_first_worker(deadline: float) -> None:
@@ -75,56 +75,56 @@ def _kill_the_first_worker(deadline: float) -> None:
 
 
 def test_a_killed_worker_fails_the_rebuild_and_a_second_rebuild_completes(
-    runtime: Runtime,
+    store: Store,
 ) -> None:
-    org = build_org(runtime.app)
+    org = build_org(store.app)
     for value in range(30):
-        runtime.app.check_in(org.key_result, value=value, actor="w")
-    catch_up(runtime)
-    before = _views(runtime, org.cycle)
+        store.app.check_in(org.key_result, value=value, actor="w")
+    catch_up(store)
+    before = _views(store, org.cycle)
     killer = threading.Thread(target=_kill_the_first_worker, args=(time.monotonic() + 30,))
     killer.start()
     try:
         with pytest.raises(RebuildFailed, match="exited with code -9"):
-            rebuild(runtime, processes=2)
+            rebuild(store, processes=2)
     finally:
         killer.join()
-    assert _views(runtime, org.cycle) == before
-    positions = rebuild(runtime, processes=2)
-    assert set(positions.values()) == {runtime.feed().head()}
-    assert _views(runtime, org.cycle)[1:] == before[1:]
+    assert _views(store, org.cycle) == before
+    positions = rebuild(store, processes=2)
+    assert set(positions.values()) == {store.feed().head()}
+    assert _views(store, org.cycle)[1:] == before[1:]
 
 
-def test_okr_rebuild_with_workers_reports_the_position_it_rebuilt_to(runtime: Runtime) -> None:
-    org = build_org(runtime.app)
-    runtime.app.check_in(org.key_result, value=5, actor="w")
-    env = {"OKR_DATABASE_URL": runtime.database_url}
+def test_okr_rebuild_with_workers_reports_the_position_it_rebuilt_to(store: Store) -> None:
+    org = build_org(store.app)
+    store.app.check_in(org.key_result, value=5, actor="w")
+    env = {"OKR_DATABASE_URL": store.database_url}
 
     result = CliRunner().invoke(cli, ["rebuild", "--processes", "2"], env=env)
 
     assert result.exit_code == 0, result.output
-    head = runtime.feed().head()
+    head = store.feed().head()
     assert f"rebuilt directory, alignment, audit up to position {head}" in result.output
-    with runtime.pool.connection() as conn:
+    with store.pool.connection() as conn:
         assert queries.key_result_detail(conn, org.key_result)["current"] == 5
 
 
 @pytest.mark.parametrize("arguments", [["--processes", "0"], ["nonsense"]])
 def test_okr_rebuild_refuses_bad_arguments_and_touches_nothing(
-    runtime: Runtime, arguments: list[str],
+    store: Store, arguments: list[str],
 ) -> None:
-    build_org(runtime.app)
-    catch_up(runtime)
-    before = _tracked(runtime)
+    build_org(store.app)
+    catch_up(store)
+    before = _tracked(store)
 
     result = CliRunner().invoke(cli, ["rebuild", *arguments],
-                                env={"OKR_DATABASE_URL": runtime.database_url})
+                                env={"OKR_DATABASE_URL": store.database_url})
 
     assert result.exit_code == 2
-    assert _tracked(runtime) == before
+    assert _tracked(store) == before
 
 
-def _tracked(runtime: Runtime) -> list[tuple[Any, ...]]:
-    with runtime.pool.connection() as conn:
+def _tracked(store: Store) -> list[tuple[Any, ...]]:
+    with store.pool.connection() as conn:
         return conn.execute("SELECT name, position, updated_at FROM okr_tracking "
                             "ORDER BY name").fetchall()

@@ -1,6 +1,8 @@
 """Pytest fixtures for a Kafka-compatible broker: import them where they are used.
 
     from tests.support.kafka_fixture import kafka_broker, kafka_topic  # noqa: F401
+
+`store` (a smaller pool) and `relay_config` (the test's topic) come with them.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from collections.abc import Iterator
 import pytest
 from kafka.errors import KafkaError
 
-from okr.bootstrap import Runtime, start_runtime
+from consumers.brokers import Broker, admin_client, create_topic
+from consumers.publisher.config import RelayConfig
+from eventstore import Store
+from okr.bootstrap import start_store
 from okr.settings import Settings
-from tests.support.broker import Broker, admin_client, create_topic
 
 PARTITIONS = 3  # more than one, so keyed records spread and per-key order is really tested
 
@@ -45,14 +49,16 @@ def kafka_topic(kafka_broker: Broker) -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture(name="runtime")
-def kafka_runtime(
-    database_url: str, kafka_broker: Broker, kafka_topic: str
-) -> Iterator[Runtime]:
-    """A Runtime on the test's database, publishing to the test's topic (as `runtime`)."""
-    settings = Settings(database_url=database_url,
-                        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
-                        kafka_topic=kafka_topic, kafka_partitions=3)
-    rt = start_runtime(settings, pool_size=4)
-    yield rt
-    rt.close()
+@pytest.fixture(name="store")
+def kafka_store(database_url: str) -> Iterator[Store]:
+    """A Store on the test's database with a smaller pool (as `store`)."""
+    store = start_store(Settings(database_url=database_url), pool_size=4)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def relay_config(kafka_broker: Broker, kafka_topic: str) -> RelayConfig:
+    """Where a relay of the test publishes: the test's topic on the session's broker."""
+    return RelayConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topic=kafka_topic,
+                       partitions=PARTITIONS)

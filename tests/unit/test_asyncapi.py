@@ -11,7 +11,7 @@ import yaml
 from consumers import schemas
 from consumers.events import models
 from domain.application import OkrApplication
-from projections.envelope import envelope_of
+from eventstore.envelope import envelope_of
 from tests.support.scenario import build_org
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -57,6 +57,6 @@ def test_http_envelope_schema_has_exactly_the_envelope_fields() -> None:
     from dataclasses import fields
 
     from api.schemas import EventEnvelope
-    from projections.envelope import Envelope
+    from eventstore.envelope import Envelope
 
     assert list(EventEnvelope.model_fields) == [f.name for f in fields(Envelope)]

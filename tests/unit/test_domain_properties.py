@@ -14,7 +14,7 @@ from domain.application import OkrApplication
 from domain.errors import AlignmentLoop, RuleViolation
 from domain.objective import Objective
 from domain.progress import kr_progress, weighted_mean
-from tests.unit.test_domain_world import MEMORY, aggregate_states, log_length
+from tests.support.world import MEMORY, aggregate_states, log_length
 
 BOUNDED = settings(max_examples=50, deadline=None)
 finite = st.floats(allow_nan=False, allow_infinity=False)

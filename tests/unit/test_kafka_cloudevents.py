@@ -19,12 +19,12 @@ from consumers.cloudevents import (
     to_record,
 )
 from consumers.events import GenericEventData, InvalidEventData, decode, models
-from consumers.leadership import lock_key
-from consumers.relay import Backoff
+from consumers.publisher.leadership import lock_key
+from consumers.publisher.relay import Backoff
 from domain.application import OkrApplication
-from projections.envelope import EVENT_ID_NAMESPACE, Envelope, envelope_of, event_id
+from eventstore.envelope import EVENT_ID_NAMESPACE, Envelope, envelope_of, event_id
 from tests.support.scenario import build_org
-from tests.unit.test_domain_world import build_world
+from tests.support.world import build_world
 
 
 def envelopes(app: OkrApplication) -> list[Envelope]:

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
+from eventsourcing.utils import register_topic, retry
 from psycopg import Connection
 from psycopg.sql import SQL, Composable, Identifier
 
@@ -189,3 +189,8 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         if has_limit:
             statement += SQL(" LIMIT %s")
         return statement
+
+
+# The recorder's topic before it moved here: a configured APPLICATION_RECORDER_TOPIC (or a
+# rebuild worker's copy of the environment) may still name it.
+register_topic("okr.eventstore:LockedInsertRecorder", LockedInsertRecorder)

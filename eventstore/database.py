@@ -13,7 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg import sql
+
+from eventstore.postgres import LockedInsertRecorder
 
 log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "okr"
@@ -42,15 +45,23 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
         # Saves in one round trip: lock, NOTIFY, insert and commit inside the server, so the
-        # table lock is not held across a round trip to Python (okr/eventstore.py).
+        # table lock is not held across a round trip to Python (eventstore/postgres.py).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
-        "APPLICATION_RECORDER_TOPIC": "okr.eventstore:LockedInsertRecorder",
+        "APPLICATION_RECORDER_TOPIC": get_topic(LockedInsertRecorder),
         # Cached aggregates are fast-forwarded from the store before use, so several
         # processes writing the same aggregates stay correct (optimistic concurrency).
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     return env
+
+
+def locate(database_url: str | None, data_dir: Path) -> tuple[str, EmbeddedPostgres | None]:
+    """The URL of the store: the one given, else an embedded server's, started in `data_dir`."""
+    if database_url is not None:
+        return database_url, None
+    embedded = EmbeddedPostgres(data_dir)
+    return embedded.start(), embedded
 
 
 def with_database(url: str, dbname: str) -> str:

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from eventsourcing import persistence as es
 from eventsourcing.persistence import Notification
 from psycopg import sql
 
 from domain.application import OkrApplication
 
 log = logging.getLogger(__name__)
+# The database, not a follower's own code: psycopg's errors and eventsourcing's (raised by
+# the feed after its retries) mean "retry the batch later", never "skip" or "stop".
+DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.InterfaceError)
 
 
 @dataclass(frozen=True)

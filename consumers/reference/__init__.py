@@ -1,0 +1,1 @@
+"""Reference downstream consumers, built on consumers.toolkit: `okr consume NAME`."""

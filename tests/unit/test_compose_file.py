@@ -11,7 +11,10 @@ import yaml
 from jsonschema import Draft7Validator
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "data" / "compose-spec.json"
+# Beside the repository (../shared), also when it is checked out as a worktree deeper down.
+SCHEMA = next((folder / "shared" / "data" / "compose-spec.json" for folder in ROOT.parents
+               if (folder / "shared" / "data" / "compose-spec.json").exists()),
+              ROOT.parent / "shared" / "data" / "compose-spec.json")
 OKR_SERVICES = {"api": ["serve"], "project": ["project"], "relay": ["relay"]}
 
 

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.timeparams import Instant
+from domain.event_types import event_type_of
+from domain.key_result import KeyResult
 from domain.values import NAME_MAX, REASON_MAX, TEXT_MAX
 
 # PostgreSQL text cannot hold NUL characters: refused here, before they reach any event.
@@ -377,7 +379,7 @@ class EventEnvelope(BaseModel):
     """The public event envelope (contract section 4)."""
 
     id: str
-    type: str = Field(examples=["okr.key_result.checked_in.v1"])
+    type: str = Field(examples=[event_type_of(KeyResult.CheckedIn)])
     source: str
     subject: str
     time: AwareDatetime

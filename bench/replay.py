@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.application import OkrApplication
+from domain.key_result import KeyResult
+from domain.objective import Objective
 from domain.progress import kr_progress, weighted_mean
 
 
@@ -25,24 +27,24 @@ def _apply(e: Any, cycle: str, t: datetime, objectives: dict[str, Any],
            krs: dict[str, Any]) -> None:
     if e.timestamp > t:
         return
-    kind, oid = type(e).__qualname__, str(e.originator_id)
-    if kind == "Objective.Created" and e.cycle_key == cycle:
+    kind, oid = type(e), str(e.originator_id)
+    if kind is Objective.Created and e.cycle_key == cycle:
         objectives[oid] = {"id": oid, "title": e.title, "parent": e.parent_id, "active": True}
     elif oid in objectives:
-        if kind == "Objective.Realigned":
+        if kind is Objective.Realigned:
             objectives[oid]["parent"] = e.parent_id
-        elif kind == "Objective.Archived":
+        elif kind is Objective.Archived:
             objectives[oid]["active"] = False
-        elif kind == "Objective.Edited" and e.title:
+        elif kind is Objective.Edited and e.title:
             objectives[oid]["title"] = e.title
-    elif kind == "KeyResult.Created" and e.cycle_key == cycle:
+    elif kind is KeyResult.Created and e.cycle_key == cycle:
         krs[oid] = {"objective": str(e.objective_id), "start": e.start, "target": e.target,
                     "weight": e.weight, "best": None}
     elif oid in krs:
         kr = krs[oid]
-        if kind == "KeyResult.Edited" and e.target is not None:
+        if kind is KeyResult.Edited and e.target is not None:
             kr["target"] = e.target
-        elif kind == "KeyResult.CheckedIn" and e.effective_at <= t and (
+        elif kind is KeyResult.CheckedIn and e.effective_at <= t and (
             kr["best"] is None or (e.effective_at, e.timestamp) >= kr["best"][:2]
         ):
             kr["best"] = (e.effective_at, e.timestamp, e.value)

@@ -13,17 +13,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from domain.cycle import Cycle
-from domain.event_types import event_type_of
-from domain.key_result import KeyResult
-from domain.objective import Objective
-from domain.organisation import Person, Team
+from domain.base import EventClass
+from domain.event_types import event_classes, event_type_of
 from eventstore.envelope import Envelope
 
-AGGREGATES: tuple[type[Aggregate], ...] = (Team, Person, Cycle, Objective, KeyResult)
 _METADATA = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "originator_id_type"}
 )
@@ -43,22 +38,7 @@ class InvalidEventData(ValueError):
     """A payload that does not match the model of its type."""
 
 
-def domain_event_classes() -> list[type[Aggregate.Event]]:
-    """Every concrete event class of the domain, in a stable order."""
-    found: list[type[Aggregate.Event]] = []
-    for aggregate in AGGREGATES:
-        for value in vars(aggregate).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Aggregate.Event)
-                and value.__qualname__.startswith(f"{aggregate.__name__}.")
-                and value.__name__ != "Event"
-            ):
-                found.append(value)
-    return found
-
-
-def payload_fields(event_class: type[Aggregate.Event]) -> dict[str, Any]:
+def payload_fields(event_class: EventClass) -> dict[str, Any]:
     """Field name -> type of the payload, from the event class's annotations."""
     hints = typing.get_type_hints(event_class)
     return {name: hint for name, hint in hints.items() if name not in _METADATA}
@@ -78,7 +58,7 @@ def _model_name(event_type: str) -> str:
 def models() -> dict[str, type[EventData]]:
     """Event type -> its pydantic model."""
     built: dict[str, type[EventData]] = {}
-    for event_class in domain_event_classes():
+    for event_class in event_classes():
         event_type = event_type_of(event_class)
         fields: dict[str, Any] = {
             # Optional fields may be missing from records of older producers.

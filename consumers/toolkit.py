@@ -26,6 +26,8 @@ from consumers.backoff import Backoff
 from consumers.cloudevents import InvalidCloudEvent, from_record
 from consumers.events import ConsumedEvent, InvalidEventData, decode
 from consumers.kafka_admin import ensure_topic
+from domain.base import EventClass
+from domain.event_types import event_type_of
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,12 @@ class ConsumerApp(Protocol):
     def handlers(self) -> Mapping[str, Handler]:
         """Event type -> handler; types not listed are skipped (and still de-duplicated)."""
         ...
+
+
+def by_public_type(handlers: Mapping[EventClass, Handler]) -> dict[str, Handler]:
+    """Handlers keyed by the public type of their event class (`okr.objective.created.v1`),
+    as records carry it: written once, in the domain, never out by hand."""
+    return {event_type_of(event_class): handler for event_class, handler in handlers.items()}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate
@@ -57,3 +57,8 @@ class OkrAggregate(Aggregate):
     def _ensure_open(self) -> None:
         if getattr(self, "closed", False):
             raise CycleClosed(f"{type(self).__name__} {self.id} belongs to a closed cycle")
+
+
+# What followers key their handlers on: an aggregate's event classes (`Objective.Created`).
+EventClass: TypeAlias = type[Aggregate.Event]
+CreatedEvent: TypeAlias = type[Aggregate.Created]

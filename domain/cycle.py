@@ -9,13 +9,13 @@ docs/architecture.md).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.alignment import would_loop
-from domain.base import OkrAggregate
+from domain.base import CreatedEvent, EventClass, OkrAggregate
 from domain.errors import (
     AlignmentLoop,
     CycleClosed,
@@ -30,6 +30,11 @@ CYCLE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okr-ledger/cycles")
 
 class Cycle(OkrAggregate):
     """A planning period (`2026-Q4`) that is open until closed."""
+    if TYPE_CHECKING:  # its events, defined by the @event methods below
+        Created: ClassVar[CreatedEvent]
+        Closed: ClassVar[EventClass]
+        PlanEntryRecorded: ClassVar[EventClass]
+
 
     @staticmethod
     def create_id(key: str, **_: Any) -> UUID:

@@ -1,10 +1,19 @@
-"""Stable, versioned public names of stored events: `okr.key_result.checked_in.v1`."""
+"""Every event class of the domain, and its stable, versioned public name
+(`okr.key_result.checked_in.v1`)."""
 
 from __future__ import annotations
 
 import functools
 import re
 from typing import Any
+
+from domain.base import EventClass, OkrAggregate
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
+
+AGGREGATES: tuple[type[OkrAggregate], ...] = (Team, Person, Cycle, Objective, KeyResult)
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -41,3 +50,15 @@ def aggregate_type_of(event: Any) -> str:
 def _aggregate_type(cls: type) -> str:
     aggregate = cls.__qualname__.rpartition(".")[0]
     return AGGREGATE_NAMES.get(aggregate, snake(aggregate))
+
+
+def event_classes() -> list[EventClass]:
+    """Every concrete event class of the aggregates (`Objective.Created`...), in a stable order."""
+    return [
+        value
+        for aggregate in AGGREGATES
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, OkrAggregate.Event)
+        and value.__qualname__.startswith(f"{aggregate.__name__}.")
+        and value.__name__ != "Event"
+    ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import clock
-from domain.base import OkrAggregate
+from domain.base import CreatedEvent, EventClass, OkrAggregate
 from domain.errors import InvalidInput
 from domain.progress import kr_progress
 from domain.values import (
@@ -24,6 +25,14 @@ from domain.values import (
 
 
 class KeyResult(OkrAggregate):
+    if TYPE_CHECKING:  # its events, defined by the @event methods below
+        Created: ClassVar[CreatedEvent]
+        Edited: ClassVar[EventClass]
+        Reassigned: ClassVar[EventClass]
+        CheckedIn: ClassVar[EventClass]
+        Graded: ClassVar[EventClass]
+        Closed: ClassVar[EventClass]
+
     @classmethod
     def define(
         cls, *, objective_id: UUID, cycle_key: str, title: str, kind: str,

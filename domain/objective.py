@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import OkrAggregate
+from domain.base import CreatedEvent, EventClass, OkrAggregate
 from domain.errors import AlignmentLoop, InvalidInput, ObjectiveArchived
 from domain.values import check_name, check_reason, check_text
 
 
 class Objective(OkrAggregate):
+    if TYPE_CHECKING:  # its events, defined by the @event methods below
+        Created: ClassVar[CreatedEvent]
+        Edited: ClassVar[EventClass]
+        Reassigned: ClassVar[EventClass]
+        Realigned: ClassVar[EventClass]
+        Archived: ClassVar[EventClass]
+        KeyResultAdded: ClassVar[EventClass]
+        Closed: ClassVar[EventClass]
+
     @classmethod
     def draft(
         cls, *, cycle_key: str, title: str, description: str | None, owner: dict[str, str],

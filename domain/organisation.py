@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import OkrAggregate
+from domain.base import CreatedEvent, EventClass, OkrAggregate
 from domain.errors import InvalidInput
 from domain.values import check_name, check_reason
 
@@ -16,6 +17,10 @@ EMAIL_PATTERN = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,190}")
 
 class Team(OkrAggregate):
     """A team; teams may nest under a parent team."""
+
+    if TYPE_CHECKING:  # its events, defined by the @event methods below
+        Created: ClassVar[CreatedEvent]
+
 
     @classmethod
     def found(cls, name: str, parent_id: UUID | None, actor: str) -> Team:
@@ -29,6 +34,11 @@ class Team(OkrAggregate):
 
 class Person(OkrAggregate):
     """A person, member of at most one team."""
+
+    if TYPE_CHECKING:  # its events, defined by the @event methods below
+        Created: ClassVar[CreatedEvent]
+        MovedTeam: ClassVar[EventClass]
+
 
     @classmethod
     def register(cls, name: str, email: str, team_id: UUID | None, actor: str) -> Person:

@@ -13,8 +13,13 @@ from typing import Any
 
 import psycopg
 
+from domain.base import EventClass
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from eventstore.feed import RecordedEvent
-from projections.base import Handler, ProjectionSpec, event_key, q
+from projections.base import Handler, ProjectionSpec, q
 
 Cur = psycopg.Cursor[Any]
 
@@ -179,32 +184,38 @@ def apply_batch(cur: Cur, s: str, batch: list[RecordedEvent]) -> None:
     check_ins = []
     with cur.connection.pipeline():
         for recorded in batch:
-            key = event_key(recorded.event)
-            if key == "KeyResult.CheckedIn":
+            event_class = type(recorded.event)
+            if event_class is KeyResult.CheckedIn:
                 check_ins.append(_check_in_row(recorded.event))
-            elif key in HANDLERS:
-                HANDLERS[key](cur, s, recorded)
+            elif event_class in HANDLERS:
+                HANDLERS[event_class](cur, s, recorded)
     if check_ins:
         with cur.copy(q("COPY {s}.check_ins FROM STDIN", s)) as copy:
             for row in check_ins:
                 copy.write_row(row)
 
 
-HANDLERS: dict[str, Handler] = {
-        "Objective.Created": objective_created,
-        "Objective.Edited": objective_edited,
-        "Objective.Reassigned": objective_reassigned,
-        "Objective.Realigned": objective_realigned,
-        "Objective.Archived": objective_archived,
-        "Objective.KeyResultAdded": objective_kr_added,
-        "Objective.Closed": objective_closed,
-        "KeyResult.Created": kr_created,
-        "KeyResult.Edited": kr_edited,
-        "KeyResult.Reassigned": kr_reassigned,
-        "KeyResult.Graded": kr_graded,
-        "KeyResult.Closed": kr_closed,
-        "KeyResult.CheckedIn": kr_checked_in,
+HANDLERS: dict[EventClass, Handler] = {
+    Objective.Created: objective_created,
+    Objective.Edited: objective_edited,
+    Objective.Reassigned: objective_reassigned,
+    Objective.Realigned: objective_realigned,
+    Objective.Archived: objective_archived,
+    Objective.KeyResultAdded: objective_kr_added,
+    Objective.Closed: objective_closed,
+    KeyResult.Created: kr_created,
+    KeyResult.Edited: kr_edited,
+    KeyResult.Reassigned: kr_reassigned,
+    KeyResult.Graded: kr_graded,
+    KeyResult.Closed: kr_closed,
+    KeyResult.CheckedIn: kr_checked_in,
 }
+# Objectives and KRs only: the organisation and cycles are the directory's; the cycle's plan
+# mirrors what objective events already say.
+IGNORES = frozenset({
+    Team.Created, Person.Created, Person.MovedTeam,
+    Cycle.Created, Cycle.Closed, Cycle.PlanEntryRecorded,
+})
 ALIGNMENT = ProjectionSpec(
-    name="alignment", ddl=DDL, handlers=HANDLERS, batch_handler=apply_batch
+    name="alignment", ddl=DDL, handlers=HANDLERS, ignores=IGNORES, batch_handler=apply_batch
 )

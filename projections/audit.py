@@ -9,10 +9,15 @@ from uuid import UUID
 import orjson
 import psycopg
 
+from domain.base import EventClass
+from domain.cycle import Cycle
 from domain.event_types import aggregate_type_of, event_type_of
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from eventstore.envelope import event_data, plain
 from eventstore.feed import RecordedEvent
-from projections.base import ProjectionSpec, event_key, q
+from projections.base import ProjectionSpec, q
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS {s}.entries (
@@ -32,7 +37,7 @@ def _dumps(value: Any) -> str:
 
 Fields = Callable[[Any, dict[str, Any]], dict[str, Any]]
 # The cycle's plan mirrors objectives (parent, owner, active): not a resource change.
-BOOKKEEPING = frozenset({"Cycle.PlanEntryRecorded"})
+BOOKKEEPING: frozenset[EventClass] = frozenset({Cycle.PlanEntryRecorded})
 # A check-in is news even when it repeats the last value: its entry always shows `current`.
 ALWAYS_SHOWN = frozenset({"current"})
 
@@ -59,40 +64,40 @@ def _checked_in(e: Any, _: dict[str, Any]) -> dict[str, Any]:
     return {"current": e.value, "confidence": e.confidence, "effective_at": e.effective_at}
 
 
-FIELDS: dict[str, Fields] = {
-    "Team.Created": _created("name", "parent_id"),
-    "Person.Created": _created("name", "email", "team_id"),
-    "Person.MovedTeam": _given("team_id"),
-    "Cycle.Created": _created("key", "starts_on", "ends_on", status="open"),
-    "Cycle.Closed": lambda e, _: {"status": "closed"},
-    "Objective.Created": lambda e, _: {
+FIELDS: dict[EventClass, Fields] = {
+    Team.Created: _created("name", "parent_id"),
+    Person.Created: _created("name", "email", "team_id"),
+    Person.MovedTeam: _given("team_id"),
+    Cycle.Created: _created("key", "starts_on", "ends_on", status="open"),
+    Cycle.Closed: lambda e, _: {"status": "closed"},
+    Objective.Created: lambda e, _: {
         "cycle": e.cycle_key, "title": e.title, "description": e.description,
         "owner": e.owner, "parent_id": e.parent_id, "status": "active",
         "carried_from": e.carried_from,
     },
-    "Objective.Edited": _given("title", "description"),
-    "Objective.Reassigned": lambda e, _: {"owner": e.owner},
-    "Objective.Realigned": lambda e, _: {"parent_id": e.parent_id},
-    "Objective.Archived": lambda e, _: {"status": "archived"},
-    "Objective.KeyResultAdded": _key_result_added,
-    "Objective.Closed": _given("score"),
-    "KeyResult.Created": _created(
+    Objective.Edited: _given("title", "description"),
+    Objective.Reassigned: lambda e, _: {"owner": e.owner},
+    Objective.Realigned: lambda e, _: {"parent_id": e.parent_id},
+    Objective.Archived: lambda e, _: {"status": "archived"},
+    Objective.KeyResultAdded: _key_result_added,
+    Objective.Closed: _given("score"),
+    KeyResult.Created: _created(
         "objective_id", "title", "kind", "start", "target", "unit", "weight", "owner"),
-    "KeyResult.Edited": _given("title", "target", "weight"),
-    "KeyResult.Reassigned": lambda e, _: {"owner": e.owner},
-    "KeyResult.CheckedIn": _checked_in,
-    "KeyResult.Graded": _given("score"),
-    "KeyResult.Closed": _given("score"),
+    KeyResult.Edited: _given("title", "target", "weight"),
+    KeyResult.Reassigned: lambda e, _: {"owner": e.owner},
+    KeyResult.CheckedIn: _checked_in,
+    KeyResult.Graded: _given("score"),
+    KeyResult.Closed: _given("score"),
 }
 
 
 def _entry(r: RecordedEvent, states: dict[UUID, dict[str, Any]]) -> tuple[Any, ...] | None:
     """The audit row of one event, updating the entity's known state in `states`."""
     e = r.event
-    key = event_key(e)
-    if key in BOOKKEEPING:
+    event_class = type(e)
+    if event_class in BOOKKEEPING:
         return None
-    fields = FIELDS.get(key, _payload)
+    fields = FIELDS.get(event_class, _payload)
     before = states.get(e.originator_id)
     known = before or {}
     after = {k: plain(v) for k, v in fields(e, known).items()}
@@ -150,7 +155,7 @@ def record_entry(cur: psycopg.Cursor[Any], s: str, r: RecordedEvent) -> None:
 
 
 AUDIT = ProjectionSpec(
-    name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry),
+    name="audit", ddl=DDL, handlers=dict.fromkeys(FIELDS, record_entry), ignores=BOOKKEEPING,
     batch_handler=record_entries, rebuild_session=AuditRebuild,
     rebuild_cost=2.0,
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 
+from domain.base import EventClass
 from eventstore.feed import RecordedEvent
 
 Handler = Callable[[psycopg.Cursor[Any], str, RecordedEvent], None]
@@ -32,18 +33,15 @@ def is_index(statement: str) -> bool:
     return statement.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
 
 
-def event_key(event: Any) -> str:
-    """`KeyResult.CheckedIn`: the dispatch key of a stored event."""
-    return type(event).__qualname__
-
-
 @dataclass(frozen=True)
 class ProjectionSpec:
-    """A read model: its tables (DDL with `{s}` for the schema) and one handler per event."""
+    """A read model: its tables (DDL with `{s}` for the schema), one handler per event class
+    it needs, and the event classes it ignores on purpose (tests/unit/test_followers.py)."""
 
     name: str
     ddl: tuple[str, ...]
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: Mapping[EventClass, Handler] = field(default_factory=dict)
+    ignores: frozenset[EventClass] = frozenset()
     batch_handler: BatchHandler | None = None
     rebuild_session: Callable[[str], RebuildSession] | None = None
     # Relative cost of projecting one event in a rebuild (measured with py-spy): rebuilds
@@ -87,7 +85,7 @@ class ProjectionSpec:
         return _BatchSession(self, schema)
 
     def apply(self, cur: psycopg.Cursor[Any], schema: str, recorded: RecordedEvent) -> None:
-        handler = self.handlers.get(event_key(recorded.event))
+        handler = self.handlers.get(type(recorded.event))
         if handler is not None:
             handler(cur, schema, recorded)
 

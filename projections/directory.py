@@ -6,6 +6,10 @@ from typing import Any
 
 import psycopg
 
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from eventstore.feed import RecordedEvent
 from projections.base import ProjectionSpec, q
 
@@ -62,11 +66,18 @@ DIRECTORY = ProjectionSpec(
     name="directory",
     ddl=DDL,
     handlers={
-        "Team.Created": team_created,
-        "Person.Created": person_created,
-        "Person.MovedTeam": person_moved,
-        "Cycle.Created": cycle_created,
-        "Cycle.Closed": cycle_closed,
+        Team.Created: team_created,
+        Person.Created: person_created,
+        Person.MovedTeam: person_moved,
+        Cycle.Created: cycle_created,
+        Cycle.Closed: cycle_closed,
     },
+    ignores=frozenset({
+        Cycle.PlanEntryRecorded,
+        Objective.Created, Objective.Edited, Objective.Reassigned, Objective.Realigned,
+        Objective.Archived, Objective.KeyResultAdded, Objective.Closed,
+        KeyResult.Created, KeyResult.Edited, KeyResult.Reassigned, KeyResult.CheckedIn,
+        KeyResult.Graded, KeyResult.Closed,
+    }),
     rebuild_cost=0.1,  # a few events of every thousand concern it
 )

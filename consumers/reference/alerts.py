@@ -22,7 +22,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from consumers.events import ConsumedEvent
-from consumers.toolkit import Handler
+from consumers.toolkit import Handler, by_public_type
+from domain.base import EventClass
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from domain.progress import kr_progress
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,13 @@ class Alerts:
     """The ConsumerApp of the alerts service."""
 
     name = "alerts"
+    # Key results and their cycles only; a reassignment or a hand grade changes no condition.
+    ignores: frozenset[EventClass] = frozenset({
+        Team.Created, Person.Created, Person.MovedTeam, Cycle.PlanEntryRecorded,
+        Objective.Created, Objective.Edited, Objective.Reassigned, Objective.Realigned,
+        Objective.Archived, Objective.KeyResultAdded, Objective.Closed,
+        KeyResult.Reassigned, KeyResult.Graded,
+    })
 
     def __init__(self, webhook_url: str | None = None, webhook_timeout: float = 5.0) -> None:
         self.webhook_url = webhook_url
@@ -79,15 +91,18 @@ class Alerts:
     def reset(self, cur: Cur) -> None:
         cur.execute("TRUNCATE alert_cycles, alert_key_results, alerts")
 
-    def handlers(self) -> Mapping[str, Handler]:
+    def handled(self) -> Mapping[EventClass, Handler]:
         return {
-            "okr.cycle.created.v1": self.cycle_created,
-            "okr.cycle.closed.v1": self.cycle_closed,
-            "okr.key_result.created.v1": self.key_result_created,
-            "okr.key_result.edited.v1": self.key_result_edited,
-            "okr.key_result.checked_in.v1": self.checked_in,
-            "okr.key_result.closed.v1": self.key_result_closed,
+            Cycle.Created: self.cycle_created,
+            Cycle.Closed: self.cycle_closed,
+            KeyResult.Created: self.key_result_created,
+            KeyResult.Edited: self.key_result_edited,
+            KeyResult.CheckedIn: self.checked_in,
+            KeyResult.Closed: self.key_result_closed,
         }
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return by_public_type(self.handled())
 
     # -- handlers ------------------------------------------------------------------------
     def cycle_created(self, event: ConsumedEvent, cur: Cur) -> None:

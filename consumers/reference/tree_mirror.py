@@ -14,7 +14,12 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from consumers.events import ConsumedEvent
-from consumers.toolkit import Handler
+from consumers.toolkit import Handler, by_public_type
+from domain.base import EventClass
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from domain.progress import kr_progress, weighted_mean
 
 DDL = """
@@ -107,10 +112,30 @@ def key_result_checked_in(event: ConsumedEvent, cur: Cur) -> None:
     )
 
 
+HANDLERS: dict[EventClass, Handler] = {
+    Objective.Created: objective_created,
+    Objective.Edited: objective_edited,
+    Objective.Reassigned: objective_reassigned,
+    Objective.Realigned: objective_realigned,
+    Objective.Archived: objective_archived,
+    KeyResult.Created: key_result_created,
+    KeyResult.Edited: key_result_edited,
+    KeyResult.CheckedIn: key_result_checked_in,
+}
+# The current tree only: no organisation, cycles, history of links, grades or closing.
+IGNORES: frozenset[EventClass] = frozenset({
+    Team.Created, Person.Created, Person.MovedTeam,
+    Cycle.Created, Cycle.Closed, Cycle.PlanEntryRecorded,
+    Objective.KeyResultAdded, Objective.Closed,
+    KeyResult.Reassigned, KeyResult.Graded, KeyResult.Closed,
+})
+
+
 class TreeMirror:
     """The ConsumerApp of the tree mirror."""
 
     name = "tree-mirror"
+    ignores = IGNORES
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
         with conn.transaction():
@@ -120,17 +145,11 @@ class TreeMirror:
     def reset(self, cur: Cur) -> None:
         cur.execute("TRUNCATE mirror_objectives, mirror_key_results")
 
+    def handled(self) -> Mapping[EventClass, Handler]:
+        return HANDLERS
+
     def handlers(self) -> Mapping[str, Handler]:
-        return {
-            "okr.objective.created.v1": objective_created,
-            "okr.objective.edited.v1": objective_edited,
-            "okr.objective.reassigned.v1": objective_reassigned,
-            "okr.objective.realigned.v1": objective_realigned,
-            "okr.objective.archived.v1": objective_archived,
-            "okr.key_result.created.v1": key_result_created,
-            "okr.key_result.edited.v1": key_result_edited,
-            "okr.key_result.checked_in.v1": key_result_checked_in,
-        }
+        return by_public_type(HANDLERS)
 
 
 def alignment_tree(conn: psycopg.Connection[Any], cycle: str) -> list[dict[str, Any]]:

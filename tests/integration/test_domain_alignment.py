@@ -63,8 +63,8 @@ def test_valid_realignment_moves_the_objective_and_the_cycle_plan_together(
     answer = world.app.realign_objective(world.side, parent_id=world.sub, reason="focus",
                                          actor="a")
     events = recorded_events(world.app, after=before)
-    assert [type(e).__qualname__ for e in events] == [
-        "Objective.Realigned", "Cycle.PlanEntryRecorded"]
+    assert [type(e) for e in events] == [
+        Objective.Realigned, Cycle.PlanEntryRecorded]
     assert answer.id == str(world.side) and answer.position == log_length(world.app)
     assert world.app.load(Objective, world.side).parent_id == world.sub
     assert world.app.cycle(world.cycle).parents[str(world.side)] == str(world.sub)

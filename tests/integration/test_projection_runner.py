@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from domain.organisation import Team
 from eventstore import Store
 from projections.base import ProjectionSpec
 from projections.registry import PROJECTIONS
@@ -54,7 +55,7 @@ def failing_audit(fail_at: int) -> ProjectionSpec:
     def handler(cur: psycopg.Cursor[Any], schema: str, recorded: Any) -> None:
         if recorded.position == fail_at:
             raise RuntimeError("simulated crash mid-batch")
-        real.handlers["Team.Created"](cur, schema, recorded)
+        real.handlers[Team.Created](cur, schema, recorded)
 
     return ProjectionSpec(name="audit", ddl=real.ddl,
                           handlers=dict.fromkeys(real.handlers, handler))

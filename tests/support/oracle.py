@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.application import OkrApplication
+from domain.key_result import KeyResult
+from domain.objective import Objective
 from domain.progress import kr_progress, weighted_mean
 
 
@@ -21,32 +23,32 @@ def fold(app: OkrApplication, cycle: str, t: datetime) -> tuple[dict[str, Any], 
     for e in stored_events(app):
         if e.timestamp > t:
             continue
-        kind, oid = type(e).__qualname__, str(e.originator_id)
-        if kind == "Objective.Created" and e.cycle_key == cycle:
+        kind, oid = type(e), str(e.originator_id)
+        if kind is Objective.Created and e.cycle_key == cycle:
             objectives[oid] = {"id": oid, "title": e.title, "owner": e.owner,
                                "parent": None if e.parent_id is None else str(e.parent_id),
                                "active": True}
-        elif kind.startswith("Objective.") and oid in objectives:
+        elif oid in objectives:
             o = objectives[oid]
-            if kind == "Objective.Edited" and e.title is not None:
+            if kind is Objective.Edited and e.title is not None:
                 o["title"] = e.title
-            elif kind == "Objective.Reassigned":
+            elif kind is Objective.Reassigned:
                 o["owner"] = e.owner
-            elif kind == "Objective.Realigned":
+            elif kind is Objective.Realigned:
                 o["parent"] = None if e.parent_id is None else str(e.parent_id)
-            elif kind == "Objective.Archived":
+            elif kind is Objective.Archived:
                 o["active"] = False
-        elif kind == "KeyResult.Created" and e.cycle_key == cycle:
+        elif kind is KeyResult.Created and e.cycle_key == cycle:
             krs[oid] = {"id": oid, "objective": str(e.objective_id), "title": e.title,
                         "start": e.start, "target": e.target, "weight": e.weight,
                         "check_ins": []}
-        elif kind.startswith("KeyResult.") and oid in krs:
+        elif oid in krs:
             k = krs[oid]
-            if kind == "KeyResult.Edited":
+            if kind is KeyResult.Edited:
                 for field in ("title", "target", "weight"):
                     if getattr(e, field) is not None:
                         k[field] = getattr(e, field)
-            elif kind == "KeyResult.CheckedIn":
+            elif kind is KeyResult.CheckedIn:
                 k["check_ins"].append((e.effective_at, e.timestamp, e.originator_version, e.value))
     return objectives, krs
 

@@ -13,6 +13,10 @@ import pytest
 from domain.application import OkrApplication
 from domain.clock import now as domain_now
 from domain.clock import system_clock
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.objective import Objective
+from domain.organisation import Person, Team
 from okr.demo import DemoSummary, Scale, StoreNotEmpty, generate
 
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -27,10 +31,6 @@ def _events(app: OkrApplication) -> list[Any]:
     return [app.mapper.to_domain_event(n) for n in notifications]
 
 
-def _name(event: Any) -> str:
-    return type(event).__qualname__
-
-
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[DemoSummary, list[Any]]]:
     app = _memory_app()
@@ -41,48 +41,48 @@ def demo() -> Iterator[tuple[DemoSummary, list[Any]]]:
 
 def test_demo_builds_the_promised_organisation(demo: tuple[DemoSummary, list[Any]]) -> None:
     summary, events = demo
-    names = Counter(_name(e) for e in events)
-    assert summary.teams == names["Team.Created"] >= 6  # the company and 5+ teams under it
-    assert summary.people == names["Person.Created"] >= 30
-    assert len(summary.cycles) == names["Cycle.Created"] >= 3
-    assert names["Cycle.Closed"] == len(summary.closed_cycles) >= 1
+    kinds = Counter(type(e) for e in events)
+    assert summary.teams == kinds[Team.Created] >= 6  # the company and 5+ teams under it
+    assert summary.people == kinds[Person.Created] >= 30
+    assert len(summary.cycles) == kinds[Cycle.Created] >= 3
+    assert kinds[Cycle.Closed] == len(summary.closed_cycles) >= 1
     assert summary.current_cycle not in summary.closed_cycles
-    assert summary.objectives == names["Objective.Created"]
-    assert summary.key_results == names["KeyResult.Created"]
-    assert summary.check_ins == names["KeyResult.CheckedIn"]
+    assert summary.objectives == kinds[Objective.Created]
+    assert summary.key_results == kinds[KeyResult.Created]
+    assert summary.check_ins == kinds[KeyResult.CheckedIn]
     assert summary.events == len(events)
 
 
 def test_demo_every_team_nests_under_the_company(demo: tuple[DemoSummary, list[Any]]) -> None:
     _, events = demo
-    teams = [e for e in events if _name(e) == "Team.Created"]
+    teams = [e for e in events if type(e) is Team.Created]
     company = [t for t in teams if t.parent_id is None]
     assert len(company) == 1
     assert all(t.parent_id == company[0].originator_id for t in teams if t not in company)
-    emails = [e.email for e in events if _name(e) == "Person.Created"]
+    emails = [e.email for e in events if type(e) is Person.Created]
     assert len(set(emails)) == len(emails)
 
 
 def test_demo_history_has_the_promised_variety(demo: tuple[DemoSummary, list[Any]]) -> None:
     _, events = demo
-    names = Counter(_name(e) for e in events)
-    for kind in ("Objective.Realigned", "Objective.Reassigned", "Objective.Archived",
-                 "Objective.Edited", "KeyResult.Edited", "KeyResult.Reassigned",
-                 "KeyResult.Graded", "Person.MovedTeam"):
-        assert names[kind] >= 1, kind
-    created = [e for e in events if _name(e) == "Objective.Created"]
+    kinds = Counter(type(e) for e in events)
+    for kind in (Objective.Realigned, Objective.Reassigned, Objective.Archived,
+                 Objective.Edited, KeyResult.Edited, KeyResult.Reassigned,
+                 KeyResult.Graded, Person.MovedTeam):
+        assert kinds[kind] >= 1, kind
+    created = [e for e in events if type(e) is Objective.Created]
     assert any(e.carried_from is not None for e in created)
     assert any(e.parent_id is not None for e in created)  # top-down
-    realigned = {e.originator_id for e in events if _name(e) == "Objective.Realigned"}
+    realigned = {e.originator_id for e in events if type(e) is Objective.Realigned}
     bottom_up = [e for e in created if e.parent_id is None and e.originator_id in realigned]
     assert bottom_up
-    assert all(e.reason for e in events if _name(e) in ("Objective.Edited", "KeyResult.Edited"))
-    assert any(e.target is not None for e in events if _name(e) == "KeyResult.Edited")
+    assert all(e.reason for e in events if type(e) in (Objective.Edited, KeyResult.Edited))
+    assert any(e.target is not None for e in events if type(e) is KeyResult.Edited)
 
 
 def test_demo_records_back_dated_corrections(demo: tuple[DemoSummary, list[Any]]) -> None:
     _, events = demo
-    check_ins = [e for e in events if _name(e) == "KeyResult.CheckedIn"]
+    check_ins = [e for e in events if type(e) is KeyResult.CheckedIn]
     assert all(e.effective_at <= e.timestamp for e in check_ins)
     back_dated = [e for e in check_ins if (e.timestamp - e.effective_at).days >= 1]
     assert any(e.note and e.note.startswith("Correction") for e in back_dated)
@@ -104,7 +104,7 @@ def test_demo_recorded_at_strictly_increasing_in_log_order(
 ) -> None:
     _, events = demo
     for before, after in itertools.pairwise(events):
-        assert before.timestamp < after.timestamp, (_name(before), _name(after))
+        assert before.timestamp < after.timestamp, (type(before), type(after))
 
 
 def test_demo_same_seed_same_history() -> None:
@@ -114,7 +114,7 @@ def test_demo_same_seed_same_history() -> None:
     for _ in range(2):
         app = _memory_app()
         generate(app, seed=11, scale=small, now=FIXED_NOW)
-        runs.append([(_name(e), e.timestamp, getattr(e, "value", None)) for e in _events(app)])
+        runs.append([(type(e), e.timestamp, getattr(e, "value", None)) for e in _events(app)])
         app.close()
     assert runs[0] == runs[1]
 

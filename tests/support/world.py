@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -115,3 +115,23 @@ def assert_refused(
     assert log_length(app) == log_before, "a refused command recorded events"
     assert aggregate_states(app) == states_before, "a refused command changed an aggregate"
     return refused.value
+
+
+def record_every_kind_of_event(app: OkrApplication) -> World:
+    """A world in which every event class of the domain is recorded at least once."""
+    world = build_world(app)
+    app.check_in(world.kr, value=12.5, confidence=0.7, note="ünïcode ✓",
+                 effective_at=datetime(2026, 10, 5, 9, 30, tzinfo=UTC), actor="admin")
+    app.reassign_key_result(world.kr, owner={"type": "person", "id": str(world.person)},
+                            actor="admin", reason=None)
+    app.realign_objective(world.side, parent_id=world.goal, actor="admin", reason="why")
+    app.reassign_objective(world.sub, owner={"type": "person", "id": str(world.person)},
+                           actor="admin")
+    app.edit_objective(world.goal, title="Grow more", actor="admin")
+    app.move_person(world.person, team_id=world.team, actor="admin")
+    app.archive_objective(world.later, actor="admin")
+    app.carry_over(world.sub, cycle=world.next_cycle, actor="admin")
+    app.edit_key_result(world.flag, title="Shipped", actor="admin", reason="clearer")
+    app.grade_key_result(world.flag, score=0.5, actor="admin")
+    world.close()
+    return world

@@ -77,7 +77,8 @@ def model_for(event_type: str) -> type[EventData]:
 
 @dataclass(frozen=True)
 class ConsumedEvent:
-    """One event as a consumer sees it: the envelope with typed data, and where it came from."""
+    """One event as a consumer sees it: the envelope's fields (`time` as a datetime, typed
+    `data`), then where it came from."""
 
     id: str
     type: str
@@ -107,9 +108,5 @@ def decode(envelope: Envelope, topic: str = "", partition: int = -1,
         time = datetime.fromisoformat(envelope.time)
     except (ValidationError, ValueError) as error:
         raise InvalidEventData(f"{envelope.type} {envelope.id}: {error}") from error
-    return ConsumedEvent(
-        id=envelope.id, type=envelope.type, source=envelope.source, subject=envelope.subject,
-        time=time, position=envelope.position, aggregate_type=envelope.aggregate_type,
-        aggregate_id=envelope.aggregate_id, aggregate_version=envelope.aggregate_version,
-        actor=envelope.actor, data=data, topic=topic, partition=partition, offset=offset,
-    )
+    return ConsumedEvent(**{**envelope.as_dict(), "time": time, "data": data}, topic=topic,
+                         partition=partition, offset=offset)

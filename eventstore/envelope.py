@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from hashlib import sha1
 from typing import Any
@@ -59,6 +59,8 @@ def event_data(domain_event: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Envelope:
+    """The contract's envelope, the one definition of its fields (ENVELOPE_FIELDS)."""
+
     id: str
     type: str
     source: str
@@ -73,6 +75,11 @@ class Envelope:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+
+# In order. The edges that spell them out again (api.schemas.EventEnvelope, consumers.events.
+# ConsumedEvent) are checked against these in tests/unit/test_envelope_fields.py.
+ENVELOPE_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(Envelope))
 
 
 def envelope_of(domain_event: Any, position: int) -> Envelope:

@@ -51,12 +51,3 @@ def test_every_recorded_payload_validates_against_its_published_schema(
         ).validate(envelope.data)
         seen.add(envelope.type)
     assert len(seen) >= 12
-
-
-def test_http_envelope_schema_has_exactly_the_envelope_fields() -> None:
-    from dataclasses import fields
-
-    from api.schemas import EventEnvelope
-    from eventstore.envelope import Envelope
-
-    assert list(EventEnvelope.model_fields) == [f.name for f in fields(Envelope)]

@@ -8,13 +8,8 @@ from typing import Any
 
 import psycopg
 
-from projections.reports import (
-    LAG_MARGIN,
-    STALE_AFTER,
-    check_in_stats,
-    cycle_state,
-    pace,
-)
+from domain.health import is_lagging, is_stale, pace
+from projections.reports import check_in_stats, cycle_state
 from projections.timetravel import Instant
 
 Conn = psycopg.Connection[Any]
@@ -40,7 +35,7 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
     if row is None:
         return None
     now = now or datetime.now(tz=UTC)
-    expected = pace(row[0], row[1], now) - LAG_MARGIN
+    expected = pace(row[0], row[1], now)
     teams, people = _teams_and_people(conn)
     objectives, krs = cycle_state(conn, cycle, Instant.of(now, None))
     stats, created = check_in_stats(conn, cycle, now), _kr_created(conn, cycle)
@@ -65,8 +60,9 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
             "last_check_in_at": max(lasts).isoformat() if lasts else None,
             "stale_key_results": sum(
                 1 for kr in team_krs
-                if now - (stats[kr["id"]]["last"] if kr["id"] in stats
-                          else created.get(kr["id"], now)) > STALE_AFTER),
-            "lagging_key_results": sum(1 for kr in team_krs if kr["progress"] < expected),
+                if is_stale(stats[kr["id"]]["last"] if kr["id"] in stats
+                            else created.get(kr["id"], now), now)),
+            "lagging_key_results": sum(1 for kr in team_krs
+                                       if is_lagging(kr["progress"], expected)),
         })
     return {"cycle": cycle, "as_of": now.isoformat(), "items": items}

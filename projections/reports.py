@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -21,8 +21,7 @@ from projections.tree import cycle_exists
 
 Conn = psycopg.Connection[Any]
 HIT_SCORE = 0.7
-STALE_AFTER = timedelta(days=14)
-LAG_MARGIN = 0.2
+RECENT = timedelta(days=14)  # the window of `check_ins_14d`
 
 
 def cycle_state(conn: Conn, cycle: str, at: Instant) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -115,7 +114,7 @@ def check_in_stats(conn: Conn, cycle: str, now: datetime) -> dict[str, dict[str,
             b"FROM okr_v_alignment.check_ins c JOIN okr_v_alignment.kr_versions k "
             b"ON k.id = c.kr_id AND k.version = 1 WHERE k.cycle = %(cycle)s "
             b"AND c.recorded_at <= %(now)s GROUP BY c.kr_id",
-            {"cycle": cycle, "since": now - STALE_AFTER, "now": now},
+            {"cycle": cycle, "since": now - RECENT, "now": now},
         ).fetchall()
     return {str(row["kr_id"]): row for row in rows}
 
@@ -158,9 +157,3 @@ def lineage(conn: Conn, objective_id: str) -> list[str]:
             b"WHERE o.carried_from IS NOT NULL AND chain.depth < 100) "
             b"SELECT id FROM chain ORDER BY depth", (objective_id,)).fetchall()
     return [str(row[0]) for row in rows]
-
-
-def pace(starts_on: date, ends_on: date, now: datetime) -> float:
-    start = datetime.combine(starts_on, time.min, tzinfo=UTC)
-    end = datetime.combine(ends_on, time.max, tzinfo=UTC)
-    return min(1.0, max(0.0, (now - start) / (end - start)))

@@ -2,7 +2,8 @@
 
 - at risk: the applicable check-in has confidence < 0.5;
 - lagging: progress more than 0.2 behind the linear pace of the KR's cycle;
-- stale: no check-in for 14 days (from `check(now)`, run periodically).
+- stale: no check-in for more than 14 days (from `check(now)`, run periodically).
+Lagging and stale are the API's rules (domain/health.py).
 An alert is raised when a condition turns true (not again while it holds), stored in
 `alerts`, logged, and POSTed to the webhook, if any, after the database commit (outbox).
 """
@@ -14,7 +15,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -25,6 +26,7 @@ from consumers.events import ConsumedEvent
 from consumers.toolkit import Handler, by_public_type
 from domain.base import EventClass
 from domain.cycle import Cycle
+from domain.health import is_lagging, is_stale, pace
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
@@ -32,8 +34,6 @@ from domain.progress import kr_progress
 
 log = logging.getLogger(__name__)
 AT_RISK_CONFIDENCE = 0.5
-LAG_TOLERANCE = 0.2
-STALE_AFTER = timedelta(days=14)
 MAX_DELIVERY_ATTEMPTS = 5
 Cur = psycopg.Cursor[Any]
 
@@ -58,13 +58,6 @@ CREATE TABLE IF NOT EXISTS alerts (
     delivery_attempts integer NOT NULL DEFAULT 0
 );
 """
-
-
-def pace(starts_on: date, ends_on: date, now: datetime) -> float:
-    """The share of the cycle elapsed at `now` (0 before it starts, 1 after it ends)."""
-    start = datetime.combine(starts_on, time.min, tzinfo=UTC)
-    end = datetime.combine(ends_on, time.max, tzinfo=UTC)
-    return min(1.0, max(0.0, (now - start) / (end - start)))
 
 
 class Alerts:
@@ -183,9 +176,8 @@ class Alerts:
         expected = pace(kr["starts_on"], kr["ends_on"], now) if kr["starts_on"] else 0.0
         now_state = {
             "at_risk": kr["confidence"] is not None and kr["confidence"] < AT_RISK_CONFIDENCE,
-            "lagging": expected - progress > LAG_TOLERANCE,
-            "stale": (now - kr["last_activity_at"] >= STALE_AFTER) if check_stale
-            else kr["stale"],
+            "lagging": is_lagging(progress, expected),
+            "stale": is_stale(kr["last_activity_at"], now) if check_stale else kr["stale"],
         }
         detail = {"progress": round(progress, 4), "expected": round(expected, 4),
                   "confidence": kr["confidence"], "last_activity_at":

@@ -1,0 +1,29 @@
+"""Health rules (domain/health.py), shared by the engagement read and the alerts consumer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from domain.health import LAG_MARGIN, STALE_AFTER, is_lagging, is_stale, pace
+
+NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
+
+
+def test_pace_is_the_share_of_the_cycle_elapsed_from_its_first_to_the_end_of_its_last_day() -> None:
+    assert pace(date(2026, 10, 1), date(2026, 12, 31), datetime(2026, 9, 1, tzinfo=UTC)) == 0.0
+    assert pace(date(2026, 10, 1), date(2026, 12, 31), datetime(2027, 1, 1, tzinfo=UTC)) == 1.0
+    assert pace(date(2026, 10, 1), date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC)) == \
+        timedelta(days=1) / (timedelta(days=2) - timedelta(microseconds=1))
+
+
+def test_a_key_result_is_stale_only_after_more_than_fourteen_days_without_a_check_in() -> None:
+    assert timedelta(days=14) == STALE_AFTER
+    assert not is_stale(NOW - STALE_AFTER, NOW)
+    assert is_stale(NOW - STALE_AFTER - timedelta(microseconds=1), NOW)
+
+
+def test_a_key_result_lags_when_more_than_the_margin_behind_the_pace() -> None:
+    assert LAG_MARGIN == 0.2
+    assert is_lagging(0.29, 0.5)
+    assert not is_lagging(0.5, 0.5) and not is_lagging(0.9, 0.5)
+    assert not is_lagging(0.0, 0.1)  # early in the cycle nothing lags

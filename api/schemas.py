@@ -11,7 +11,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from api.timeparams import Instant
 from domain.event_types import event_type_of
 from domain.key_result import KeyResult
-from domain.values import NAME_MAX, REASON_MAX, TEXT_MAX
+from domain.values import (
+    CYCLE_KEY_MAX,
+    CYCLE_KEY_PATTERN,
+    EMAIL_PATTERN,
+    NAME_MAX,
+    REASON_MAX,
+    TEXT_MAX,
+)
 
 # PostgreSQL text cannot hold NUL characters: refused here, before they reach any event.
 NO_NUL = r"^[^\x00]*$"
@@ -20,12 +27,9 @@ Text = Annotated[str, StringConstraints(max_length=TEXT_MAX, pattern=NO_NUL)]
 Reason = Annotated[str | None, Field(
     default=None, max_length=REASON_MAX, pattern=NO_NUL, description="Why; kept in the audit"
 )]
-CycleKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
-]
-Email = Annotated[
-    str, StringConstraints(min_length=3, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
-]
+CycleKey = Annotated[str, StringConstraints(
+    min_length=1, max_length=CYCLE_KEY_MAX, pattern=f"^{CYCLE_KEY_PATTERN.pattern}$")]
+Email = Annotated[str, StringConstraints(pattern=f"^{EMAIL_PATTERN.pattern}$")]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 UnitInterval = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Role = Literal["admin", "member", "viewer"]

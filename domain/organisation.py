@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.base import CreatedEvent, EventClass, OkrAggregate
-from domain.errors import InvalidInput
-from domain.values import check_name, check_reason
-
-EMAIL_PATTERN = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,190}")
+from domain.values import check_email, check_name, check_reason
 
 
 class Team(OkrAggregate):
@@ -42,9 +38,8 @@ class Person(OkrAggregate):
 
     @classmethod
     def register(cls, name: str, email: str, team_id: UUID | None, actor: str) -> Person:
-        if not isinstance(email, str) or not EMAIL_PATTERN.fullmatch(email):
-            raise InvalidInput("email must look like name@domain", field="email")
-        return cls(name=check_name(name, "name"), email=email, team_id=team_id, actor=actor)
+        return cls(name=check_name(name, "name"), email=check_email(email), team_id=team_id,
+                   actor=actor)
 
     @event("Created")
     def __init__(self, name: str, email: str, team_id: UUID | None, actor: str) -> None:

@@ -14,7 +14,9 @@ NAME_MAX = 200
 TEXT_MAX = 10_000
 REASON_MAX = 1_000
 WEIGHT_MAX = 1e6  # weighted means of huge weights overflow to inf/nan
-CYCLE_KEY_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
+CYCLE_KEY_MAX = 32
+CYCLE_KEY_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{CYCLE_KEY_MAX}}}")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,190}")
 OwnerType = Literal["team", "person"]
 KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
 
@@ -87,6 +89,12 @@ def check_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{field} must carry a UTC offset", field=field)
     return value
+
+
+def check_email(email: str) -> str:
+    if not isinstance(email, str) or not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInput("email must look like name@domain", field="email")
+    return email
 
 
 def check_cycle_key(key: str) -> str:

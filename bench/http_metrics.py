@@ -21,6 +21,7 @@ from bench.crud_baseline import DDL
 from bench.harness import Context, Result, bound_result, metric, p, ratio_result
 from bench.store_metrics import _instants
 from consumers.brokers import free_port
+from projections.alignment import ALIGNMENT
 
 CLIENTS = 16
 SECONDS = 10.0
@@ -70,7 +71,7 @@ def okr_server(ctx: Context, token: str) -> Iterator[str]:
 def open_key_results(ctx: Context, count: int) -> list[tuple[UUID, float, float]]:
     with ctx.store.pool.connection() as conn:
         rows = conn.execute(
-            "SELECT id, start, target FROM okr_v_alignment.kr_versions k WHERE NOT closed "
+            f"SELECT id, start, target FROM {ALIGNMENT.schema}.kr_versions k WHERE NOT closed "
             "AND recorded_to = 'infinity' ORDER BY id LIMIT %s", (count,)).fetchall()
     return [(row[0], row[1], row[2]) for row in rows]
 

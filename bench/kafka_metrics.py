@@ -22,6 +22,7 @@ from eventstore import Store
 from eventstore.envelope import envelope_of
 from okr.bootstrap import start_store
 from okr.settings import Settings
+from projections.alignment import ALIGNMENT
 
 _broker: Broker | None = None
 
@@ -167,7 +168,7 @@ def _steady_load(store: Store, topic: str, rate: float, seconds: float) -> Resul
 
 def _key_results(store: Store) -> list[UUID]:
     with store.pool.connection() as conn:
-        rows = conn.execute("SELECT DISTINCT id FROM okr_v_alignment.kr_versions k "
+        rows = conn.execute(f"SELECT DISTINCT id FROM {ALIGNMENT.schema}.kr_versions k "
                             "WHERE NOT closed AND recorded_to = 'infinity' LIMIT 200").fetchall()
     return [row[0] for row in rows]
 

@@ -16,6 +16,8 @@ import psutil
 
 from bench.harness import Context, Result, bound_result, metric, p, ratio_result
 from bench.replay import replay_tree
+from projections.alignment import ALIGNMENT
+from projections.directory import DIRECTORY
 from projections.rebuild import rebuild
 from projections.tree import alignment_tree
 
@@ -26,7 +28,7 @@ def _instants(ctx: Context, count: int, cycle: str | None = None) -> list[dateti
     """Random instants over the history of `cycle` (default: of every cycle)."""
     with ctx.store.pool.connection() as conn:
         row = conn.execute("SELECT min(recorded_from), max(recorded_from) "
-                           "FROM okr_v_alignment.objective_versions "
+                           f"FROM {ALIGNMENT.schema}.objective_versions "
                            "WHERE %(cycle)s::text IS NULL OR cycle = %(cycle)s",
                            {"cycle": cycle}).fetchone()
     assert row is not None and row[0] is not None
@@ -37,7 +39,7 @@ def _instants(ctx: Context, count: int, cycle: str | None = None) -> list[dateti
 
 def _cycle_at(ctx: Context, instant: datetime) -> str:
     with ctx.store.pool.connection() as conn:
-        row = conn.execute("SELECT key FROM okr_v_directory.cycles WHERE starts_on <= %s "
+        row = conn.execute(f"SELECT key FROM {DIRECTORY.schema}.cycles WHERE starts_on <= %s "
                            "ORDER BY starts_on DESC LIMIT 1", (instant.date(),)).fetchone()
     return str(row[0]) if row else ctx.cycles[0]
 

@@ -9,29 +9,33 @@ from typing import Any
 import psycopg
 
 from domain.health import is_lagging, is_stale, pace
+from projections.alignment import ALIGNMENT
+from projections.directory import DIRECTORY
 from projections.reports import check_in_stats, cycle_state
 from projections.timetravel import Instant
 
 Conn = psycopg.Connection[Any]
+TEAMS = f"SELECT id FROM {DIRECTORY.schema}.teams ORDER BY name, id".encode()
+PEOPLE_TEAMS = f"SELECT id, team_id FROM {DIRECTORY.schema}.people".encode()
+CYCLE_DATES = f"SELECT starts_on, ends_on FROM {DIRECTORY.schema}.cycles WHERE key = %s".encode()
+KRS_CREATED = (f"SELECT id, recorded_from FROM {ALIGNMENT.schema}.kr_versions "
+               "WHERE cycle = %s AND version = 1").encode()
 
 
 def _teams_and_people(conn: Conn) -> tuple[list[str], dict[str, str | None]]:
-    teams = [str(r[0]) for r in conn.execute(
-        b"SELECT id FROM okr_v_directory.teams ORDER BY name, id").fetchall()]
-    people = {str(r[0]): None if r[1] is None else str(r[1]) for r in conn.execute(
-        b"SELECT id, team_id FROM okr_v_directory.people").fetchall()}
+    teams = [str(r[0]) for r in conn.execute(TEAMS).fetchall()]
+    people = {str(r[0]): None if r[1] is None else str(r[1])
+              for r in conn.execute(PEOPLE_TEAMS).fetchall()}
     return teams, people
 
 
 def _kr_created(conn: Conn, cycle: str) -> dict[str, datetime]:
-    rows = conn.execute(b"SELECT id, recorded_from FROM okr_v_alignment.kr_versions "
-                        b"WHERE cycle = %s AND version = 1", (cycle,)).fetchall()
+    rows = conn.execute(KRS_CREATED, (cycle,)).fetchall()
     return {str(r[0]): r[1] for r in rows}
 
 
 def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str, Any] | None:
-    row = conn.execute(b"SELECT starts_on, ends_on FROM okr_v_directory.cycles WHERE key = %s",
-                       (cycle,)).fetchone()
+    row = conn.execute(CYCLE_DATES, (cycle,)).fetchone()
     if row is None:
         return None
     now = now or datetime.now(tz=UTC)

@@ -11,6 +11,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.errors import InvalidInput
+from projections.audit import AUDIT
+from projections.directory import DIRECTORY
 
 Conn = psycopg.Connection[Any]
 MAX_AUDIT_PAGE = 500
@@ -37,17 +39,18 @@ def _text(row: dict[str, Any]) -> dict[str, Any]:
 
 def teams(conn: Conn) -> list[dict[str, Any]]:
     return [_text(r) for r in _rows(
-        conn, "SELECT id, name, parent_id FROM okr_v_directory.teams ORDER BY name, id")]
+        conn, f"SELECT id, name, parent_id FROM {DIRECTORY.schema}.teams ORDER BY name, id")]
 
 
 def people(conn: Conn) -> list[dict[str, Any]]:
     return [_text(r) for r in _rows(
-        conn, "SELECT id, name, email, team_id FROM okr_v_directory.people ORDER BY name, id")]
+        conn, f"SELECT id, name, email, team_id FROM {DIRECTORY.schema}.people "
+              "ORDER BY name, id")]
 
 
 def cycles(conn: Conn) -> list[dict[str, Any]]:
     return [_text(r) for r in _rows(
-        conn, "SELECT key, starts_on, ends_on, status FROM okr_v_directory.cycles "
+        conn, f"SELECT key, starts_on, ends_on, status FROM {DIRECTORY.schema}.cycles "
               "ORDER BY starts_on, key")]
 
 
@@ -86,7 +89,8 @@ def audit(
     }
     clauses += [clause for name, clause in AUDIT_FILTERS if params[name] is not None]
     rows = _rows(conn, "SELECT position, recorded_at, actor, entity_type, entity_id, event_type, "
-                       f"changes, reason FROM okr_v_audit.entries WHERE {' AND '.join(clauses)} "
+                       f"changes, reason FROM {AUDIT.schema}.entries "
+                       f"WHERE {' AND '.join(clauses)} "
                        "ORDER BY position LIMIT %(limit)s", params)
     page = [_text(r) for r in rows[:limit]]
     more = len(rows) > limit

@@ -10,6 +10,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.errors import InvalidInput
+from projections.alignment import ALIGNMENT
+from projections.directory import DIRECTORY
 from projections.timetravel import (
     Instant,
     cycle_key_results,
@@ -22,6 +24,24 @@ from projections.tree import cycle_exists
 Conn = psycopg.Connection[Any]
 HIT_SCORE = 0.7
 RECENT = timedelta(days=14)  # the window of `check_ins_14d`
+A, D = ALIGNMENT.schema, DIRECTORY.schema  # the read models these reports read
+KR_REASONS = (f"SELECT id, reason FROM {A}.kr_versions WHERE id = ANY(%s::uuid[]) "
+              "AND recorded_from <= %s AND recorded_to > %s").encode()
+CYCLES = f"SELECT key, starts_on, ends_on, status FROM {D}.cycles ORDER BY starts_on, key".encode()
+CHECK_IN_STATS = (
+    "SELECT c.kr_id, count(*) AS total, max(c.recorded_at) AS last, "
+    "count(*) FILTER (WHERE c.recorded_at > %(since)s) AS recent "
+    f"FROM {A}.check_ins c JOIN {A}.kr_versions k "
+    "ON k.id = c.kr_id AND k.version = 1 WHERE k.cycle = %(cycle)s "
+    "AND c.recorded_at <= %(now)s GROUP BY c.kr_id"
+).encode()
+LINEAGE = (
+    "WITH RECURSIVE chain(id, depth) AS (SELECT %s::uuid, 0 UNION ALL "
+    "SELECT o.carried_from, chain.depth + 1 FROM chain "
+    f"JOIN {A}.objective_versions o ON o.id = chain.id AND o.version = 1 "
+    "WHERE o.carried_from IS NOT NULL AND chain.depth < 100) "
+    "SELECT id FROM chain ORDER BY depth"
+).encode()
 
 
 def cycle_state(conn: Conn, cycle: str, at: Instant) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -83,16 +103,13 @@ def _kr_reasons(conn: Conn, ids: list[str], at: datetime) -> dict[str, str | Non
     """The reason recorded with each KR's revision visible at `at`."""
     if not ids:
         return {}
-    rows = conn.execute(
-        b"SELECT id, reason FROM okr_v_alignment.kr_versions WHERE id = ANY(%s::uuid[]) "
-        b"AND recorded_from <= %s AND recorded_to > %s", (ids, at, at)).fetchall()
+    rows = conn.execute(KR_REASONS, (ids, at, at)).fetchall()
     return {str(row[0]): row[1] for row in rows}
 
 
 def _cycle_rows(conn: Conn, from_cycle: str | None, to_cycle: str | None) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(b"SELECT key, starts_on, ends_on, status FROM okr_v_directory.cycles "
-                           b"ORDER BY starts_on, key").fetchall()
+        rows = cur.execute(CYCLES).fetchall()
     starts = {row["key"]: row["starts_on"] for row in rows}
     for name, key in (("from_cycle", from_cycle), ("to_cycle", to_cycle)):
         if key is not None and key not in starts:
@@ -109,12 +126,7 @@ def _mean(values: list[float]) -> float | None:
 def check_in_stats(conn: Conn, cycle: str, now: datetime) -> dict[str, dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            b"SELECT c.kr_id, count(*) AS total, max(c.recorded_at) AS last, "
-            b"count(*) FILTER (WHERE c.recorded_at > %(since)s) AS recent "
-            b"FROM okr_v_alignment.check_ins c JOIN okr_v_alignment.kr_versions k "
-            b"ON k.id = c.kr_id AND k.version = 1 WHERE k.cycle = %(cycle)s "
-            b"AND c.recorded_at <= %(now)s GROUP BY c.kr_id",
-            {"cycle": cycle, "since": now - RECENT, "now": now},
+            CHECK_IN_STATS, {"cycle": cycle, "since": now - RECENT, "now": now}
         ).fetchall()
     return {str(row["kr_id"]): row for row in rows}
 
@@ -150,10 +162,5 @@ def history(
 def lineage(conn: Conn, objective_id: str) -> list[str]:
     """The chain of objectives an objective was carried over from, newest first."""
     with conn.cursor() as cur:
-        rows = cur.execute(
-            b"WITH RECURSIVE chain(id, depth) AS (SELECT %s::uuid, 0 UNION ALL "
-            b"SELECT o.carried_from, chain.depth + 1 FROM chain "
-            b"JOIN okr_v_alignment.objective_versions o ON o.id = chain.id AND o.version = 1 "
-            b"WHERE o.carried_from IS NOT NULL AND chain.depth < 100) "
-            b"SELECT id FROM chain ORDER BY depth", (objective_id,)).fetchall()
+        rows = cur.execute(LINEAGE, (objective_id,)).fetchall()
     return [str(row[0]) for row in rows]

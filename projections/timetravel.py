@@ -11,11 +11,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.progress import kr_progress, weighted_mean
+from projections.alignment import ALIGNMENT
 
 Conn = psycopg.Connection[Any]
 Rows = list[dict[str, Any]]
 
-S = "okr_v_alignment"
+S = ALIGNMENT.schema
 APPLICABLE_CHECK_IN = f"""
     LEFT JOIN LATERAL (
         SELECT c.value, c.confidence FROM {S}.check_ins c

@@ -9,8 +9,10 @@ from typing import Any
 import psycopg
 
 from domain.progress import kr_progress, weighted_mean
+from projections.directory import DIRECTORY
 from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, Instant, S
 
+CYCLE_EXISTS = f"SELECT 1 FROM {DIRECTORY.schema}.cycles WHERE key = %s".encode()
 # Only what a node shows, as plain tuples with ids as text: the tree is the hottest read.
 TREE_KRS = f"""
     SELECT k.objective_id::text, k.id::text, k.title, ci.value, k.start, k.target, k.weight
@@ -23,7 +25,7 @@ TREE_OBJECTIVES = f"""
 
 
 def cycle_exists(conn: psycopg.Connection[Any], cycle: str) -> bool:
-    row = conn.execute("SELECT 1 FROM okr_v_directory.cycles WHERE key = %s", (cycle,)).fetchone()
+    row = conn.execute(CYCLE_EXISTS, (cycle,)).fetchone()
     return row is not None
 
 

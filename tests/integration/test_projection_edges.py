@@ -16,6 +16,7 @@ from domain.base import OkrAggregate
 from domain.errors import InvalidInput
 from eventstore import Store
 from projections import queries
+from projections.alignment import ALIGNMENT
 from projections.rebuild import rebuild
 from projections.runner import catch_up, start_projections, wait_for_position
 from tests.support.scenario import build_org
@@ -88,7 +89,7 @@ def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
         running.join(5)
     with store.pool.connection() as conn:
         check_ins = conn.execute("SELECT count(*), count(DISTINCT version) FROM "
-                                 "okr_v_alignment.check_ins").fetchone()
+                                 f"{ALIGNMENT.schema}.check_ins").fetchone()
         entries = all_audit_entries(conn, org.key_result)
     assert check_ins == (len(written), len(written))
     assert len(entries) == 1 + len(written)  # created, then one entry per check-in

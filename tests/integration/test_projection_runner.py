@@ -12,6 +12,7 @@ import pytest
 
 from domain.organisation import Team
 from eventstore import Store
+from projections.audit import AUDIT
 from projections.base import ProjectionSpec
 from projections.registry import PROJECTIONS
 from projections.runner import (
@@ -38,7 +39,7 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 def audit_positions(store: Store) -> list[int]:
     with store.pool.connection() as conn:
         return [r[0] for r in conn.execute(
-            "SELECT position FROM okr_v_audit.entries ORDER BY position").fetchall()]
+            f"SELECT position FROM {AUDIT.schema}.entries ORDER BY position").fetchall()]
 
 
 def tracked(store: Store, name: str) -> int:

@@ -90,10 +90,10 @@ async def authenticate(
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    store: TokenStore = request.app.state.tokens
-    principal = store.bootstrap_principal(credentials.credentials)
+    tokens: TokenStore = request.app.state.tokens
+    principal = tokens.bootstrap_principal(credentials.credentials)
     if principal is None:
-        principal = await run_in_threadpool(store.stored_principal, credentials.credentials)
+        principal = await run_in_threadpool(tokens.stored_principal, credentials.credentials)
     if principal is None:
         raise Unauthenticated("the bearer token is not known")
     return principal

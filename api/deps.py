@@ -27,7 +27,7 @@ async def get_store(request: Request) -> Store:
     return store
 
 
-async def get_okr(request: Request) -> Commands:
+async def get_commands(request: Request) -> Commands:
     commands: Commands = request.app.state.commands
     return commands
 
@@ -79,7 +79,7 @@ def read_connection(
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
-Okr = Annotated[Commands, Depends(get_okr)]
+CommandsDep = Annotated[Commands, Depends(get_commands)]
 IfMatch = Annotated[int | None, Depends(if_match)]
 Consistent = Annotated[None, Depends(consistent)]
 ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]

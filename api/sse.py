@@ -27,7 +27,7 @@ from eventstore import Store
 from eventstore.envelope import envelope_of
 
 log = logging.getLogger(__name__)
-Envelope = dict[str, Any]
+EnvelopeDict = dict[str, Any]
 OVERFLOW, CLOSED = "overflow", "closed"  # control messages in a client queue
 
 
@@ -39,7 +39,7 @@ class Framed(NamedTuple):
     text: str
 
 
-def framed(envelope: Envelope) -> Framed:
+def framed(envelope: EnvelopeDict) -> Framed:
     return Framed(envelope["position"], frame(envelope))
 
 
@@ -54,11 +54,11 @@ class Subscription:
         self.queue.put_nowait(message)
 
 
-def read_envelopes(store: Store, after: int, limit: int) -> list[Envelope]:
+def read_envelopes(store: Store, after: int, limit: int) -> list[EnvelopeDict]:
     return [envelope_of(r.event, r.position).as_dict() for r in store.feed().read(after, limit)]
 
 
-def frame(envelope: Envelope) -> str:
+def frame(envelope: EnvelopeDict) -> str:
     data = json.dumps(envelope, separators=(",", ":"))
     return f"id: {envelope['position']}\nevent: {envelope['type']}\ndata: {data}\n\n"
 
@@ -135,7 +135,7 @@ class Broadcaster:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._subscribed.wait(), self.poll_interval)
 
-    def _publish(self, batch: list[Envelope]) -> None:
+    def _publish(self, batch: list[EnvelopeDict]) -> None:
         frames = [framed(envelope) for envelope in batch]
         self.window.extend(frames)
         self.position = frames[-1].position

@@ -123,7 +123,8 @@ def _settle(answers: list[tuple[asyncio.Future[Any], Any]]) -> None:
 
 
 class Commands:
-    """The application's use cases, run by the writer: `await okr.answer(okr.app.check_in, ...)`."""
+    """The application's use cases, run by the writer:
+    `await commands.answer(commands.app.check_in, ...)`."""
 
     def __init__(self, writer: CommandWriter) -> None:
         self.writer = writer

@@ -25,7 +25,7 @@ from domain.results import CommandKey, CommandResult, KeyedResult, keyed_results
 
 
 @dataclass
-class Changes:
+class Staged:
     """What one command of a batch staged: its aggregates and their new events."""
 
     aggregates: dict[UUID, OkrAggregate] = field(default_factory=dict)
@@ -42,21 +42,21 @@ class Batch:
         self.events: list[Any] = []
         self.reads: dict[UUID, int] = {}
         self.keyed: list[KeyedResult] = []
-        self.current = Changes()
+        self.current = Staged()
 
     def begin(self) -> None:
-        self.current = Changes()
+        self.current = Staged()
 
     def end(self, *, keep: bool) -> tuple[int, int] | None:
         """Keep or drop the current command's changes; kept ones answer their events' span."""
-        changes, self.current = self.current, Changes()
+        staged, self.current = self.current, Staged()
         if not keep:
             return None
         start = len(self.events)
-        self.events.extend(changes.events)
-        self.keyed += keyed_results(changes.keyed, start, len(self.events))
-        self.working.update(changes.aggregates)
-        for entity_id, version in changes.reads.items():
+        self.events.extend(staged.events)
+        self.keyed += keyed_results(staged.keyed, start, len(self.events))
+        self.working.update(staged.aggregates)
+        for entity_id, version in staged.reads.items():
             self.reads.setdefault(entity_id, version)
         return start, len(self.events)
 

@@ -12,7 +12,7 @@ from domain.health import is_lagging, is_stale, pace
 from projections.alignment import ALIGNMENT
 from projections.directory import DIRECTORY
 from projections.reports import check_in_stats, cycle_state
-from projections.timetravel import Instant
+from projections.timetravel import ReadTime
 
 Conn = psycopg.Connection[Any]
 TEAMS = f"SELECT id FROM {DIRECTORY.schema}.teams ORDER BY name, id".encode()
@@ -41,7 +41,7 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
     now = now or datetime.now(tz=UTC)
     expected = pace(row[0], row[1], now)
     teams, people = _teams_and_people(conn)
-    objectives, krs = cycle_state(conn, cycle, Instant.of(now, None))
+    objectives, krs = cycle_state(conn, cycle, ReadTime.of(now, None))
     stats, created = check_in_stats(conn, cycle, now), _kr_created(conn, cycle)
     by_team: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for objective in objectives.values():

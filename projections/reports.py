@@ -13,7 +13,7 @@ from domain.errors import InvalidInput
 from projections.alignment import ALIGNMENT
 from projections.directory import DIRECTORY
 from projections.timetravel import (
-    Instant,
+    ReadTime,
     cycle_key_results,
     cycle_objectives,
     objective_progress,
@@ -44,7 +44,7 @@ LINEAGE = (
 ).encode()
 
 
-def cycle_state(conn: Conn, cycle: str, at: Instant) -> tuple[dict[str, Any], dict[str, Any]]:
+def cycle_state(conn: Conn, cycle: str, at: ReadTime) -> tuple[dict[str, Any], dict[str, Any]]:
     krs = {kr["id"]: kr for kr in cycle_key_results(conn, cycle, at)}
     by_objective: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for kr in krs.values():
@@ -75,8 +75,8 @@ def changes(conn: Conn, cycle: str, since: datetime, until: datetime) -> dict[st
         raise InvalidInput("since must not be later than until", field="since")
     if not cycle_exists(conn, cycle):
         return None
-    objectives_a, krs_a = cycle_state(conn, cycle, Instant.of(since, None))
-    objectives_b, krs_b = cycle_state(conn, cycle, Instant.of(until, None))
+    objectives_a, krs_a = cycle_state(conn, cycle, ReadTime.of(since, None))
+    objectives_b, krs_b = cycle_state(conn, cycle, ReadTime.of(until, None))
     added = [{"id": k, "type": "objective", "title": o["title"]}
              for k, o in objectives_b.items() if k not in objectives_a]
     added += [{"id": k, "type": "key_result", "title": kr["title"]}
@@ -132,7 +132,7 @@ def check_in_stats(conn: Conn, cycle: str, now: datetime) -> dict[str, dict[str,
 
 
 def _quarter(conn: Conn, cycle: str, owner: dict[str, str] | None) -> dict[str, Any]:
-    objectives, krs = cycle_state(conn, cycle, Instant.of(None, None))
+    objectives, krs = cycle_state(conn, cycle, ReadTime.of(None, None))
     chosen = {k: o for k, o in objectives.items()
               if o["status"] == "active" and (owner is None or o["owner"] == owner)}
     chosen_krs = [kr for kr in krs.values() if kr["objective_id"] in chosen]

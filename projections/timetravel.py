@@ -40,15 +40,16 @@ KR_FIELDS = ", ".join(
 
 
 @dataclass(frozen=True)
-class Instant:
-    """`as_of` T and `valid_at` V of a read (contract section 2)."""
+class ReadTime:
+    """When a read looks: transaction time T (`as_of`, else now) and valid time V (`valid_at`,
+    else T), contract section 2."""
 
     t: datetime
     v: datetime
     as_of: datetime | None
 
     @classmethod
-    def of(cls, as_of: datetime | None, valid_at: datetime | None) -> Instant:
+    def of(cls, as_of: datetime | None, valid_at: datetime | None) -> ReadTime:
         now = datetime.now(tz=UTC)
         t = as_of or now
         return cls(t=t, v=valid_at or t, as_of=as_of)
@@ -96,12 +97,12 @@ def _krs(conn: Conn, where: str, params: dict[str, Any], *, exact_version: bool 
     return [kr_view({**row, "version": row["version_as_of"]}) for row in rows]
 
 
-def cycle_key_results(conn: Conn, cycle: str, at: Instant) -> Rows:
+def cycle_key_results(conn: Conn, cycle: str, at: ReadTime) -> Rows:
     """All KRs of a cycle as of T, valid at V (versions are revision versions)."""
     return _krs(conn, "k.cycle = %(cycle)s", at.params(cycle=cycle), exact_version=False)
 
 
-def cycle_objectives(conn: Conn, cycle: str, at: Instant) -> Rows:
+def cycle_objectives(conn: Conn, cycle: str, at: ReadTime) -> Rows:
     statement = f"{OBJECTIVES} WHERE cycle = %(cycle)s AND {VISIBLE}"
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(statement.encode(), at.params(cycle=cycle)).fetchall()
@@ -122,7 +123,7 @@ def objective_detail(
     conn: psycopg.Connection[Any], objective_id: UUID | str, as_of: datetime | None = None,
     valid_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    at = Instant.of(as_of, valid_at)
+    at = ReadTime.of(as_of, valid_at)
     statement = f"{OBJECTIVES} WHERE id = %(id)s AND {VISIBLE}"
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(statement.encode(), at.params(id=str(objective_id))).fetchone()
@@ -135,7 +136,7 @@ def key_result_detail(
     conn: psycopg.Connection[Any], kr_id: UUID | str, as_of: datetime | None = None,
     valid_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    at = Instant.of(as_of, valid_at)
+    at = ReadTime.of(as_of, valid_at)
     krs = _krs(conn, "k.id = %(id)s", at.params(id=str(kr_id)))
     return krs[0] if krs else None
 
@@ -143,7 +144,7 @@ def key_result_detail(
 def check_ins(
     conn: psycopg.Connection[Any], kr_id: UUID | str, as_of: datetime | None = None
 ) -> list[dict[str, Any]] | None:
-    at = Instant.of(as_of, None)
+    at = ReadTime.of(as_of, None)
     if key_result_detail(conn, kr_id, at.t) is None:
         return None
     statement = f"""SELECT value, confidence, note, effective_at, recorded_at, actor

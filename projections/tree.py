@@ -10,7 +10,7 @@ import psycopg
 
 from domain.progress import kr_progress, weighted_mean
 from projections.directory import DIRECTORY
-from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, Instant, S
+from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, ReadTime, S
 
 CYCLE_EXISTS = f"SELECT 1 FROM {DIRECTORY.schema}.cycles WHERE key = %s".encode()
 # Only what a node shows, as plain tuples with ids as text: the tree is the hottest read.
@@ -29,7 +29,7 @@ def cycle_exists(conn: psycopg.Connection[Any], cycle: str) -> bool:
     return row is not None
 
 
-def cycle_nodes(conn: psycopg.Connection[Any], cycle: str, at: Instant) -> list[dict[str, Any]]:
+def cycle_nodes(conn: psycopg.Connection[Any], cycle: str, at: ReadTime) -> list[dict[str, Any]]:
     """Flat nodes of the cycle's active objectives, each with `parent_id`."""
     params = at.params(cycle=cycle)
     krs_by_objective: dict[str, list[tuple[dict[str, Any], float]]] = defaultdict(list)
@@ -70,7 +70,7 @@ def alignment_tree(
 ) -> dict[str, Any] | None:
     if not cycle_exists(conn, cycle):
         return None
-    at = Instant.of(as_of, valid_at)
+    at = ReadTime.of(as_of, valid_at)
     return {
         "cycle": cycle,
         "as_of": None if at.as_of is None else at.as_of.isoformat(),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from api import schemas as s
 from api.auth import Admin, Viewer
-from api.deps import IfMatch, Okr, ReadConn
+from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from projections import queries
 
@@ -15,10 +15,10 @@ router = APIRouter(prefix="/v1/cycles", tags=["cycles"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
              responses=error_responses(401, 403, 409, 413, 422))
-async def create_cycle(body: s.CycleCreate, okr: Okr, who: Admin) -> dict[str, object]:
+async def create_cycle(body: s.CycleCreate, commands: CommandsDep, who: Admin) -> dict[str, object]:
     """Open a planning cycle, like 2026-Q4."""
-    return await okr.answer(
-        okr.app.create_cycle,
+    return await commands.answer(
+        commands.app.create_cycle,
         key=body.key, starts_on=body.starts_on, ends_on=body.ends_on, actor=who.actor
     )
 
@@ -32,9 +32,9 @@ def list_cycles(conn: ReadConn, _: Viewer) -> dict[str, object]:
 @router.post("/{key}/close", response_model=s.CycleClosedAnswer,
              responses=error_responses(401, 403, 404, 409, 412, 413, 422))
 async def close_cycle(
-    key: s.CycleKey, okr: Okr, who: Admin, version: IfMatch,
+    key: s.CycleKey, commands: CommandsDep, who: Admin, version: IfMatch,
     body: s.CycleClose | None = None,
 ) -> dict[str, object]:
     """Close a cycle and grade every key result that was not graded by hand."""
     del body  # takes no fields; accepted so that `{}` is a valid body
-    return await okr.answer(okr.app.close_cycle, key, actor=who.actor, if_match=version)
+    return await commands.answer(commands.app.close_cycle, key, actor=who.actor, if_match=version)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from api import schemas as s
 from api.auth import Member, Viewer
-from api.deps import IfMatch, Okr, ReadConn
+from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from api.timeparams import AsOf, ValidAt
 from domain.errors import NotFound
@@ -36,11 +36,12 @@ def get_key_result(
 
 @router.patch("/{kr_id}", response_model=s.CommandAnswer, responses=CHANGE)
 async def edit_key_result(
-    kr_id: KeyResultId, body: s.KeyResultUpdate, okr: Okr, who: Member, version: IfMatch
+    kr_id: KeyResultId, body: s.KeyResultUpdate, commands: CommandsDep, who: Member,
+    version: IfMatch,
 ) -> dict[str, object]:
     """Change a key result's title, target or weight (give a reason for the audit)."""
-    return await okr.answer(
-        okr.app.edit_key_result,
+    return await commands.answer(
+        commands.app.edit_key_result,
         kr_id, title=body.title, target=body.target, weight=body.weight, reason=body.reason,
         actor=who.actor, if_match=version,
     )
@@ -48,23 +49,24 @@ async def edit_key_result(
 
 @router.put("/{kr_id}/owner", response_model=s.CommandAnswer, responses=CHANGE)
 async def reassign_key_result(
-    kr_id: KeyResultId, body: s.KeyResultOwnerChange, okr: Okr, who: Member, version: IfMatch
+    kr_id: KeyResultId, body: s.KeyResultOwnerChange, commands: CommandsDep, who: Member,
+    version: IfMatch,
 ) -> dict[str, object]:
     """Give a key result its own owner (null: the objective's owner)."""
     owner = None if body.owner is None else body.owner.model_dump(mode="json")
-    return await okr.answer(
-        okr.app.reassign_key_result,
+    return await commands.answer(
+        commands.app.reassign_key_result,
         kr_id, owner=owner, reason=body.reason, actor=who.actor, if_match=version
     )
 
 
 @router.post("/{kr_id}/check-ins", response_model=s.CheckInAnswer, responses=CHANGE)
 async def check_in(
-    kr_id: KeyResultId, body: s.CheckInCreate, okr: Okr, who: Member, version: IfMatch
+    kr_id: KeyResultId, body: s.CheckInCreate, commands: CommandsDep, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Record a value of a key result, true from `effective_at` (default now)."""
-    return await okr.answer(
-        okr.app.check_in,
+    return await commands.answer(
+        commands.app.check_in,
         kr_id, value=body.value, confidence=body.confidence, note=body.note,
         effective_at=body.effective_at, actor=who.actor, if_match=version,
     )
@@ -83,10 +85,10 @@ def list_check_ins(
 
 @router.post("/{kr_id}/grade", response_model=s.CommandAnswer, responses=CHANGE)
 async def grade_key_result(
-    kr_id: KeyResultId, body: s.Grade, okr: Okr, who: Member, version: IfMatch
+    kr_id: KeyResultId, body: s.Grade, commands: CommandsDep, who: Member, version: IfMatch
 ) -> dict[str, object]:
     """Grade a key result by hand (0..1); the cycle close keeps this score."""
-    return await okr.answer(
-        okr.app.grade_key_result,
+    return await commands.answer(
+        commands.app.grade_key_result,
         kr_id, score=body.score, note=body.note, actor=who.actor, if_match=version
     )

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
 from api.auth import Admin, TokenStore, Viewer
-from api.deps import IfMatch, Okr, ReadConn
+from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from projections import queries
 
@@ -19,10 +19,10 @@ WRITE = error_responses(401, 403, 409, 413, 422)
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
              responses=WRITE)
-async def create_team(body: s.TeamCreate, okr: Okr, who: Admin) -> dict[str, object]:
+async def create_team(body: s.TeamCreate, commands: CommandsDep, who: Admin) -> dict[str, object]:
     """Found a team, optionally under a parent team."""
-    return await okr.answer(
-        okr.app.create_team,
+    return await commands.answer(
+        commands.app.create_team,
         name=body.name, parent_id=body.parent_id, actor=who.actor
     )
 
@@ -35,10 +35,12 @@ def list_teams(conn: ReadConn, _: Viewer) -> dict[str, object]:
 
 @router.post("/people", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,
              responses=WRITE)
-async def register_person(body: s.PersonCreate, okr: Okr, who: Admin) -> dict[str, object]:
+async def register_person(
+    body: s.PersonCreate, commands: CommandsDep, who: Admin
+) -> dict[str, object]:
     """Register a person, optionally in a team."""
-    return await okr.answer(
-        okr.app.register_person,
+    return await commands.answer(
+        commands.app.register_person,
         name=body.name, email=body.email, team_id=body.team_id, actor=who.actor
     )
 
@@ -52,11 +54,11 @@ def list_people(conn: ReadConn, _: Viewer) -> dict[str, object]:
 @router.put("/people/{person_id}/team", response_model=s.CommandAnswer,
             responses=error_responses(401, 403, 404, 409, 412, 413, 422))
 async def move_person(
-    person_id: UUID, body: s.PersonMove, okr: Okr, who: Admin, version: IfMatch
+    person_id: UUID, body: s.PersonMove, commands: CommandsDep, who: Admin, version: IfMatch
 ) -> dict[str, object]:
     """Move a person to another team."""
-    return await okr.answer(
-        okr.app.move_person,
+    return await commands.answer(
+        commands.app.move_person,
         person_id, team_id=body.team_id, reason=body.reason, actor=who.actor, if_match=version
     )
 
@@ -64,10 +66,10 @@ async def move_person(
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=s.TokenCreated,
              tags=["auth"], responses=WRITE)
 async def create_token(
-    body: s.TokenCreate, request: Request, okr: Okr, who: Admin
+    body: s.TokenCreate, request: Request, commands: CommandsDep, who: Admin
 ) -> dict[str, object]:
     """Issue an API token for a person with a role; the token is shown only in this answer."""
-    await okr.run(okr.app.require_person, body.person_id)
-    store: TokenStore = request.app.state.tokens
-    token = await run_in_threadpool(store.issue, body.person_id, body.role, who.actor)
+    await commands.run(commands.app.require_person, body.person_id)
+    tokens: TokenStore = request.app.state.tokens
+    token = await run_in_threadpool(tokens.issue, body.person_id, body.role, who.actor)
     return {"token": token, "person_id": body.person_id, "role": body.role}

@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from eventstore.database import one_at_a_time
+
 DDL = (
     """CREATE TABLE IF NOT EXISTS okr_api_tokens (
         token_hash text PRIMARY KEY,
@@ -26,7 +28,6 @@ DDL = (
 
 
 def ensure_api_tables(conn: psycopg.Connection[Any]) -> None:
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('okr_api_ddl'))")
+    with one_at_a_time(conn, "okr_api_ddl"):
         for statement in DDL:
             conn.execute(statement.encode())

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,16 @@ def locate(database_url: str | None, data_dir: Path) -> tuple[str, EmbeddedPostg
         return database_url, None
     embedded = EmbeddedPostgres(data_dir)
     return embedded.start(), embedded
+
+
+@contextmanager
+def one_at_a_time(conn: psycopg.Connection[Any], name: str) -> Iterator[None]:
+    """A transaction holding the advisory lock `name`, so the schema changes of processes
+    starting together run one after the other (concurrent `CREATE ... IF NOT EXISTS` can
+    still collide in the catalog)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+        yield
 
 
 def with_database(url: str, dbname: str) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import psycopg
 
+from eventstore.database import one_at_a_time
+
 TRACKING_DDL = """
 CREATE TABLE IF NOT EXISTS okr_tracking (
     name text PRIMARY KEY,
@@ -20,8 +22,7 @@ CREATE TABLE IF NOT EXISTS okr_tracking (
 
 
 def ensure_tracking_table(conn: psycopg.Connection[Any]) -> None:
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('okr_tracking_ddl'))")
+    with one_at_a_time(conn, "okr_tracking_ddl"):
         conn.execute(TRACKING_DDL)
 
 

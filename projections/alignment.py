@@ -97,16 +97,22 @@ def _revise(
     cur.execute(q(statement, s), {**values, "id": e.originator_id})
 
 
+def _insert_first(cur: Cur, s: str, table: str, e: Any, **fields: Any) -> None:
+    """The first row of a new objective or KR; open until its next change."""
+    owner_type, owner_id = _owner(e.owner)
+    row = {"id": e.originator_id, "version": e.originator_version, "owner_type": owner_type,
+           "owner_id": owner_id, "recorded_from": e.timestamp, **fields}
+    # Table and column names are this module's constants, never input.
+    statement = (f"INSERT INTO {{s}}.{table} ({', '.join(row)}) "
+                 f"VALUES ({', '.join(['%s'] * len(row))})")
+    cur.execute(q(statement, s), tuple(row.values()))
+
+
 def objective_created(cur: Cur, s: str, r: RecordedEvent) -> None:
     e = r.event
-    owner_type, owner_id = _owner(e.owner)
-    cur.execute(
-        q("INSERT INTO {s}.objective_versions (id, version, cycle, title, description, "
-          "owner_type, owner_id, parent_id, status, carried_from, recorded_from) "
-          "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'active', %s, %s)", s),
-        (e.originator_id, e.originator_version, e.cycle_key, e.title, e.description,
-         owner_type, owner_id, e.parent_id, e.carried_from, e.timestamp),
-    )
+    _insert_first(cur, s, "objective_versions", e, cycle=e.cycle_key, title=e.title,
+                  description=e.description, parent_id=e.parent_id, status="active",
+                  carried_from=e.carried_from)
 
 
 def objective_edited(cur: Cur, s: str, r: RecordedEvent) -> None:
@@ -140,14 +146,9 @@ def objective_closed(cur: Cur, s: str, r: RecordedEvent) -> None:
 
 def kr_created(cur: Cur, s: str, r: RecordedEvent) -> None:
     e = r.event
-    owner_type, owner_id = _owner(e.owner)
-    cur.execute(
-        q("INSERT INTO {s}.kr_versions (id, version, objective_id, cycle, title, kind, start, "
-          "target, unit, weight, owner_type, owner_id, recorded_from) "
-          "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", s),
-        (e.originator_id, e.originator_version, e.objective_id, e.cycle_key, e.title, e.kind,
-         e.start, e.target, e.unit, e.weight, owner_type, owner_id, e.timestamp),
-    )
+    _insert_first(cur, s, "kr_versions", e, objective_id=e.objective_id, cycle=e.cycle_key,
+                  title=e.title, kind=e.kind, start=e.start, target=e.target, unit=e.unit,
+                  weight=e.weight)
 
 
 def kr_edited(cur: Cur, s: str, r: RecordedEvent) -> None:

@@ -18,6 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from eventstore import Store
+from eventstore.database import one_at_a_time
 from eventstore.feed import DATABASE_UNAVAILABLE, EventFeed
 from eventstore.tracking import record_position
 from projections.base import ProjectionSpec
@@ -29,8 +30,7 @@ BATCH_SIZE = 1000
 
 def prepare(conn: psycopg.Connection[Any], specs: list[ProjectionSpec]) -> None:
     """Create every projection's schema and tables and its tracking row, idempotently."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('okr_projection_ddl'))")
+    with one_at_a_time(conn, "okr_projection_ddl"):
         for spec in specs:
             spec.create(conn)
             conn.execute(

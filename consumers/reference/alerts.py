@@ -31,6 +31,7 @@ from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
 from domain.progress import kr_progress
+from eventstore.database import one_at_a_time
 
 log = logging.getLogger(__name__)
 AT_RISK_CONFIDENCE = 0.5
@@ -77,8 +78,7 @@ class Alerts:
         self.webhook_timeout = webhook_timeout
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('alerts_ddl'))")
+        with one_at_a_time(conn, "alerts_ddl"):
             conn.execute(DDL)
 
     def reset(self, cur: Cur) -> None:

@@ -21,6 +21,7 @@ from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
 from domain.progress import kr_progress, weighted_mean
+from eventstore.database import one_at_a_time
 
 DDL = """
 CREATE TABLE IF NOT EXISTS mirror_objectives (
@@ -138,8 +139,7 @@ class TreeMirror:
     ignores = IGNORES
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('mirror_ddl'))")
+        with one_at_a_time(conn, "mirror_ddl"):
             conn.execute(DDL)
 
     def reset(self, cur: Cur) -> None:

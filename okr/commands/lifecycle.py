@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+class Running(Protocol):
+    """A part running on threads of its own: the projections, the relay."""
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
 
 
 @contextmanager
@@ -20,3 +37,18 @@ def stop_on_signals() -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_until_signalled(
+    running: Running, failure: str, tick: Callable[[], object] = lambda: None
+) -> None:
+    """Keep `running` going (calling `tick` every second) until SIGTERM, Ctrl-C or its own
+    error; then stop it, and exit with status 1 if it failed."""
+    with stop_on_signals() as stop:
+        while not stop.wait(1.0) and running.error is None:
+            tick()
+    running.stop()
+    running.join(timeout=30)
+    if running.error is not None:
+        log.error("%s: %r", failure, running.error)
+        raise typer.Exit(code=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from okr.bootstrap import start_store
-from okr.commands.lifecycle import stop_on_signals
+from okr.commands.lifecycle import run_until_signalled
 from projections.runner import start_projections
 
 log = logging.getLogger(__name__)
@@ -24,15 +24,7 @@ def project(
     try:
         running = start_projections(store, only or None)
         log.info("projections running: %s", ", ".join(w.spec.name for w in running.workers))
-        with stop_on_signals() as stop:
-            while not stop.wait(1.0):
-                if running.error is not None:
-                    break
-        running.stop()
-        running.join(timeout=30)
-        if running.error is not None:
-            log.error("a projection failed: %r", running.error)
-            raise typer.Exit(code=1)
+        run_until_signalled(running, "a projection failed")
     finally:
         store.close()
 

@@ -9,7 +9,7 @@ import typer
 
 from consumers.publisher.relay import start_relay
 from okr.bootstrap import relay_config, start_store
-from okr.commands.lifecycle import stop_on_signals
+from okr.commands.lifecycle import run_until_signalled
 from okr.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,15 @@ def relay() -> None:
         running = start_relay(store, relay_config(settings))
         log.info("relay for topic %s started", settings.kafka_topic)
         next_report = time.monotonic() + LAG_REPORT_EVERY
-        with stop_on_signals() as stop:
-            while not stop.wait(1.0) and running.alive:
-                if time.monotonic() >= next_report:
-                    state = "publishing" if running.relay.is_leader else "standing by"
-                    log.info("relay %s; lag %d", state, running.lag())
-                    next_report = time.monotonic() + LAG_REPORT_EVERY
-        running.stop()
-        if running.error is not None:
-            log.error("the relay failed: %r", running.error)
-            raise typer.Exit(code=1)
+
+        def report_lag() -> None:
+            nonlocal next_report
+            if time.monotonic() >= next_report:
+                state = "publishing" if running.relay.is_leader else "standing by"
+                log.info("relay %s; lag %d", state, running.lag())
+                next_report = time.monotonic() + LAG_REPORT_EVERY
+
+        run_until_signalled(running, "the relay failed", report_lag)
     finally:
         store.close()
 

@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY domain ./domain
+COPY eventstore ./eventstore
 COPY projections ./projections
 COPY api ./api
 COPY consumers ./consumers

@@ -129,3 +129,11 @@ def test_web_and_kafka_frameworks_stay_in_the_package_of_their_edge() -> None:
         if top in FRAMEWORKS and FRAMEWORKS[top] != package
     ]
     assert not offending, offending
+
+
+def test_the_image_and_the_distribution_hold_every_package_of_the_product() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for package in (*PRODUCT, "okr"):
+        assert f"COPY {package} ./{package}\n" in dockerfile, package
+        assert f'"{package}*"' in pyproject, package

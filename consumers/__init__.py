@@ -1,1 +1,2 @@
-"""Kafka side of okr-ledger: the relay (publisher), the consumer toolkit, reference consumers."""
+"""The Kafka side of okr-ledger: `publisher/` (the relay), the CloudEvents binding, typed
+events and AsyncAPI generation, the toolkit for downstream services, `reference/` consumers."""

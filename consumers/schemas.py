@@ -1,5 +1,10 @@
 """Generate docs/asyncapi.yaml (AsyncAPI 3.0) and docs/schemas/<type>.json from the code.
 
+The AsyncAPI document is self-contained: every payload schema is inlined under
+`components.schemas` (keyed by message name, so a new version of a type is one more entry),
+so it parses given as text alone. docs/schemas/ holds the same schemas as standalone JSON
+Schema 2020-12 files, for validators.
+
     python -m consumers.schemas --write    # regenerate
     python -m consumers.schemas --check    # exit 1 when the files are out of date
 """
@@ -20,6 +25,7 @@ from eventstore.envelope import SOURCE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOPIC = "okr.events"
+SCHEMAS_REF = "#/components/schemas/"
 HEADER_TEXT = {
     "ce_id": ("Event id: unique per event, the same on every redelivery.", "uuid"),
     "ce_source": ("Always `urn:okr-ledger`.", None),
@@ -42,6 +48,20 @@ def event_schema(event_type: str) -> dict[str, Any]:
         "title": event_type,
         **schema,
     }
+
+
+def payload_schemas() -> dict[str, Any]:
+    """`components.schemas`: each type's `data` schema under its message name, with the models
+    it nests beside it (AsyncAPI schema objects: no `$schema` or `$id`)."""
+    schemas: dict[str, Any] = {}
+    for event_type in sorted(models()):
+        schema = models()[event_type].model_json_schema(ref_template=f"{SCHEMAS_REF}{{model}}")
+        for name, nested in schema.pop("$defs", {}).items():
+            if schemas.setdefault(name, nested) != nested:
+                raise ValueError(f"two nested models named {name} differ")
+        schema.pop("title", None)
+        schemas[message_name(event_type)] = {"title": event_type, **schema}
+    return schemas
 
 
 def headers_schema(event_type: str) -> dict[str, Any]:
@@ -77,7 +97,7 @@ def asyncapi() -> dict[str, Any]:
             "summary": (models()[t].__doc__ or "").strip(),
             "contentType": CONTENT_TYPE,
             "headers": headers_schema(t),
-            "payload": {"$ref": f"./schemas/{t}.json"},
+            "payload": {"$ref": f"{SCHEMAS_REF}{message_name(t)}"},
             "bindings": {"kafka": {"key": {"type": "string", "format": "uuid"},
                                    "bindingVersion": "0.5.0"}},
         }
@@ -124,7 +144,7 @@ def asyncapi() -> dict[str, Any]:
                              for name in refs],
             },
         },
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": payload_schemas()},
     }
 
 

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
+from pydantic import BaseModel
 
 from consumers import schemas
 from consumers.events import models
@@ -30,7 +32,27 @@ def test_asyncapi_document_lists_every_event_type_with_cloudevent_headers() -> N
         headers = message["headers"]["properties"]
         assert headers["ce_type"]["const"] == message["name"]
         assert headers["ce_specversion"]["const"] == "1.0"
-        assert (DOCS / message["payload"]["$ref"]).exists()
+        ref = message["payload"]["$ref"]
+        assert ref.startswith("#/components/schemas/"), "inline, never a file beside it"
+        inline = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        published = json.loads((DOCS / "schemas" / f"{message['name']}.json").read_text())
+        assert inline == {k: v for k, v in published.items() if k not in ("$schema", "$id")}
+
+
+def test_nested_payload_models_are_hoisted_beside_the_payload_schemas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Step(BaseModel):
+        at: int
+
+    class Plan(BaseModel):
+        steps: list[Step]
+
+    monkeypatch.setattr(schemas, "models", lambda: {"okr.plan.made.v1": Plan})
+    components = schemas.payload_schemas()
+    assert components["Step"]["properties"]["at"]["type"] == "integer"
+    assert components["Plan"]["properties"]["steps"]["items"] == {
+        "$ref": "#/components/schemas/Step"}
 
 
 def test_every_recorded_payload_validates_against_its_published_schema(

@@ -50,8 +50,6 @@ def test_the_document_parses_with_its_schemas_beside_it(parse_asyncapi: Parse) -
     assert errors_of(report) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue 11: asyncapi.yaml is not self-contained yet")
 def test_the_document_parses_on_its_own(parse_asyncapi: Parse) -> None:
     report = parse_asyncapi(DOCUMENT)
     assert errors_of(report) == []

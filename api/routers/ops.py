@@ -61,6 +61,6 @@ def metrics(request: Request, store: StoreDep) -> Response:
     relay = request.app.state.relay
     if relay is not None:
         with contextlib.suppress(psycopg.Error, PersistenceError):
-            registry.relay_lag.set(relay.lag())
+            registry.relay_lag().set(relay.lag())
     registry.sse_clients.set(len(request.app.state.broadcaster.subscriptions))
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

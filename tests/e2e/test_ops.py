@@ -70,5 +70,9 @@ def test_metrics_report_the_relay_lag_when_a_relay_runs(store: Store) -> None:
         assert "okr_relay_lag_events 7.0" in client.get("/metrics").text
 
 
+def test_metrics_omit_the_relay_lag_when_no_relay_runs(client: TestClient) -> None:
+    assert "okr_relay_lag_events" not in client.get("/metrics").text
+
+
 def test_serve_starts_no_relay_without_kafka(store: Store) -> None:
     assert start_relay_if_configured(store, Settings(kafka_bootstrap_servers=None)) is None

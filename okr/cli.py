@@ -20,8 +20,10 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    # pgserver narrates every start at INFO; its warnings still show.
+    # pgserver narrates every start and kafka-python every connection at INFO: an operator
+    # sees their warnings, and their chatter only with --verbose (kafka's DEBUG is per request).
     logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _register_commands() -> None:

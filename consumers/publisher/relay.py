@@ -10,6 +10,7 @@ publishes (advisory lock); the others stand by.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 # Called after a batch was acknowledged by the broker and before its position is recorded;
 # tests inject a crash here.
 FaultHook = Callable[[Sequence[Notification]], None]
+# How long a clean stop waits for records in flight (bounded: a stop must end promptly even
+# when the broker is gone).
+CLEAN_CLOSE_TIMEOUT = 5.0
 
 
 class Relay:
@@ -88,7 +92,8 @@ class Relay:
                         self.lock.release()
                     stop.wait(backoff.next())
         finally:
-            self._close_producer()
+            # A clean stop flushes what is in flight; a failure closes at once.
+            self._close_producer(CLEAN_CLOSE_TIMEOUT if stop.is_set() else 0)
             self.lock.release()
             if self.signal is not None:
                 self.signal.close()
@@ -188,13 +193,29 @@ class Relay:
         except psycopg.Error:
             return "unknown"
 
-    def _close_producer(self) -> None:
+    def _close_producer(self, timeout: float = 0) -> None:
+        """Close the producer, waiting up to `timeout` s for requests in flight (0: drop
+        them, after a failure: the batch is republished from the tracked position)."""
         if self._producer is not None:
             producer, self._producer = self._producer, None
             try:
-                producer.close(timeout=0)
+                producer.close(timeout=timeout)
+            except KafkaTimeoutError:
+                _drop(producer)
             except KafkaError as error:
                 log.debug("closing the producer: %s", error)
+
+
+def _drop(producer: KafkaProducer) -> None:
+    """Close a producer whose records could not be delivered, dropping them.
+
+    kafka-python 3.0 flushes inside `close()` and, when records are still pending at the
+    timeout, raises before stopping its I/O thread, which then runs (and reconnects) for the
+    life of the process. Stopping the thread fails the pending records; the close then ends."""
+    producer._sender.force_close()
+    producer._sender.join(CLEAN_CLOSE_TIMEOUT)
+    with contextlib.suppress(KafkaError):
+        producer.close(timeout=0)
 
 
 class RunningRelay:

@@ -6,11 +6,15 @@ import logging
 
 import typer
 
+from okr.commands.help import ALL, Group, settings_epilog
+
 app = typer.Typer(
     name="okr",
     help="okr-ledger: event-sourced OKR tracking. Settings come from OKR_* variables.",
     no_args_is_help=True,
     add_completion=False,
+    cls=Group,
+    epilog=settings_epilog(*ALL),
 )
 
 

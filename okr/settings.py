@@ -1,4 +1,7 @@
-"""All configuration, from the environment (contract section 5)."""
+"""All configuration, from the environment (contract section 5).
+
+Each field's description is also the text `okr COMMAND --help` shows for its OKR_* variable.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +15,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OKR_", extra="ignore")
 
     database_url: SecretStr | None = Field(
-        default=None, description="postgresql:// URL; unset: embedded PostgreSQL in data_dir"
+        default=None, description="postgresql:// URL; unset: embedded PostgreSQL in OKR_DATA_DIR"
     )
     data_dir: Path = Field(default=Path("var/okr"), description="embedded database and token")
     kafka_bootstrap_servers: str | None = Field(default=None, description="unset: no publishing")
-    kafka_topic: str = "okr.events"
-    kafka_partitions: int = Field(default=3, ge=1)
-    bootstrap_token: SecretStr | None = None
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    log_level: str = "info"
+    kafka_topic: str = Field(default="okr.events", description="topic the events go to")
+    kafka_partitions: int = Field(default=3, ge=1,
+                                  description="partitions of the topic when it is created")
+    bootstrap_token: SecretStr | None = Field(
+        default=None, description="admin token; unset: generated and stored in OKR_DATA_DIR")
+    host: str = Field(default="127.0.0.1", description="address the API listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="port the API listens on")
+    log_level: str = Field(default="info", description="debug, info, warning or error")

@@ -14,21 +14,24 @@ from consumers.reference.tree_mirror import TreeMirror
 from consumers.toolkit import ConsumerApp, ConsumerConfig, EventConsumer
 from eventstore.database import locate
 from okr.bootstrap import database_url as ledger_database_url
+from okr.commands.help import KAFKA, STORE, Command, Group, settings_epilog
 from okr.commands.lifecycle import stop_on_signals
 from okr.settings import Settings
 
 log = logging.getLogger(__name__)
 consume_app = typer.Typer(help="Run a reference consumer of the Kafka topic.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, cls=Group)
+# The ledger's database is the default of --database-url.
+EPILOG = settings_epilog(*STORE, *KAFKA)
 
 DatabaseOption = Annotated[str | None, typer.Option(
-    "--database-url", envvar="OKR_CONSUMER_DATABASE_URL",
+    "--database-url", envvar="OKR_CONSUMER_DATABASE_URL", metavar="URL",
     help="The consumer's own PostgreSQL (default: the ledger's database).")]
 GroupOption = Annotated[str | None, typer.Option("--group", help="Kafka consumer group.")]
 ReplayOption = Annotated[bool, typer.Option(
     "--from-beginning", help="Clear this consumer's tables and replay the whole topic.")]
 KafkaOption = Annotated[list[str] | None, typer.Option(
-    "--kafka-option", help="KafkaConsumer setting KEY=VALUE, repeatable "
+    "--kafka-option", metavar="KEY=VALUE", help="KafkaConsumer setting KEY=VALUE, repeatable "
     "(with Tansu: max_poll_interval_ms=3000 for fast group joins).")]
 
 
@@ -67,21 +70,22 @@ def _run(app: ConsumerApp, database_url: str | None, group: str | None, replay: 
             embedded.stop()
 
 
-@consume_app.command("tree-mirror")
+@consume_app.command("tree-mirror", cls=Command, epilog=EPILOG)
 def tree_mirror(database_url: DatabaseOption = None, group: GroupOption = None,
                 from_beginning: ReplayOption = False, kafka_option: KafkaOption = None) -> None:
     """Mirror the alignment tree of every cycle into the consumer's tables."""
     _run(TreeMirror(), database_url, group, from_beginning, kafka_options(kafka_option))
 
 
-@consume_app.command("alerts")
+@consume_app.command("alerts", cls=Command, epilog=EPILOG)
 def alerts(
     database_url: DatabaseOption = None, group: GroupOption = None,
     from_beginning: ReplayOption = False, kafka_option: KafkaOption = None,
     webhook_url: Annotated[str | None, typer.Option(
-        "--webhook-url", envvar="OKR_ALERTS_WEBHOOK_URL", help="POST each alert here.")] = None,
+        "--webhook-url", envvar="OKR_ALERTS_WEBHOOK_URL", metavar="URL",
+        help="POST each alert here.")] = None,
     check_every: Annotated[float, typer.Option(
-        "--check-every", help="Seconds between stale/lagging checks.")] = 300.0,
+        "--check-every", metavar="SECONDS", help="Seconds between stale/lagging checks.")] = 300.0,
 ) -> None:
     """Raise at-risk, lagging and stale alerts (table `alerts`, the log, a webhook)."""
     service = Alerts(webhook_url=webhook_url)

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 from okr.demo import SCALES, DemoSummary, generate
 from okr.settings import Settings
 
@@ -109,4 +110,4 @@ def _rfc3339(value: datetime) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(demo)
+    app.command(cls=Command, epilog=settings_epilog(*STORE, "host", "port"))(demo)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 from okr.commands.lifecycle import run_until_signalled
 from projections.runner import start_projections
 
@@ -30,4 +31,4 @@ def project(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(project)
+    app.command(cls=Command, epilog=settings_epilog(*STORE))(project)

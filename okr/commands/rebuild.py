@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 from projections.bulkload import RebuildFailed
 from projections.rebuild import rebuild as rebuild_views
 from projections.registry import PROJECTIONS, select
@@ -54,4 +55,4 @@ def rebuild(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(rebuild)
+    app.command(cls=Command, epilog=settings_epilog(*STORE))(rebuild)

@@ -9,6 +9,7 @@ import typer
 
 from consumers.publisher.relay import start_relay
 from okr.bootstrap import relay_config, start_store
+from okr.commands.help import KAFKA, STORE, Command, settings_epilog
 from okr.commands.lifecycle import run_until_signalled
 from okr.settings import Settings
 
@@ -41,4 +42,5 @@ def relay() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(relay)
+    app.command(cls=Command, epilog=settings_epilog(*STORE, *KAFKA, "kafka_partitions"))(
+        relay)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from eventstore import Store
 from okr.bootstrap import api_config, relay_config, start_store
+from okr.commands.help import ALL, Command, settings_epilog
 from okr.commands.lifecycle import stop_on_signals
 from okr.settings import Settings
 
@@ -109,4 +110,4 @@ def serve() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(cls=Command, epilog=settings_epilog(*ALL))(serve)

@@ -371,6 +371,7 @@ class TeamStats(BaseModel):
     last_check_in_at: AwareDatetime | None
     stale_key_results: int
     lagging_key_results: int
+    at_risk_key_results: int
 
 
 class Engagement(BaseModel):

@@ -1,4 +1,5 @@
-"""Engagement per team in a cycle: alignment coverage, check-in activity, stale and lagging KRs."""
+"""Engagement per team in a cycle: alignment coverage, check-in activity, stale, lagging and at
+risk KRs (the rules of domain/health.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from domain.health import is_lagging, is_stale, pace
+from domain.health import Health, health, is_lagging, is_stale, pace
 from projections.alignment import ALIGNMENT
 from projections.directory import DIRECTORY
 from projections.reports import check_in_stats, cycle_state
@@ -68,5 +69,8 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
                             else created.get(kr["id"], now), now)),
             "lagging_key_results": sum(1 for kr in team_krs
                                        if is_lagging(kr["progress"], expected)),
+            "at_risk_key_results": sum(
+                1 for kr in team_krs
+                if health(kr["progress"], expected, kr["confidence"]) is Health.AT_RISK),
         })
     return {"cycle": cycle, "as_of": now.isoformat(), "items": items}

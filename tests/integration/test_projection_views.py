@@ -167,6 +167,21 @@ def test_engagement_finds_stale_and_lagging_key_results(store: Store, org: Org) 
         0, 0, 1)
 
 
+def test_engagement_counts_key_results_on_pace_but_in_doubt_as_at_risk(
+    store: Store, org: Org
+) -> None:
+    with at(day(39)):
+        store.app.check_in(org.key_result, value=45, confidence=0.3, actor="a")
+
+    def counts(now: datetime) -> tuple[int, int]:
+        report = read(store, queries.engagement, org.cycle, now=now)
+        (team,) = [i for i in report["items"] if i["team_id"] == str(org.team)]
+        return team["at_risk_key_results"], team["lagging_key_results"]
+
+    assert counts(day(40)) == (1, 0)  # on pace (0.45 against 0.43), confidence 0.3
+    assert counts(day(80)) == (0, 1)  # behind the pace by more than 0.2: off track
+
+
 def test_directory_lists_teams_people_and_cycles(store: Store, org: Org) -> None:
     assert [t["name"] for t in read(store, queries.teams)] == ["Eng"]
     assert read(store, queries.people)[0]["team_id"] == str(org.team)

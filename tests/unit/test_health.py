@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from domain.health import LAG_MARGIN, STALE_AFTER, is_lagging, is_stale, pace
+from domain.health import (
+    AT_RISK_CONFIDENCE,
+    LAG_MARGIN,
+    STALE_AFTER,
+    Health,
+    health,
+    is_lagging,
+    is_stale,
+    objective_health,
+    pace,
+)
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 
@@ -27,3 +37,23 @@ def test_a_key_result_lags_when_more_than_the_margin_behind_the_pace() -> None:
     assert is_lagging(0.29, 0.5)
     assert not is_lagging(0.5, 0.5) and not is_lagging(0.9, 0.5)
     assert not is_lagging(0.0, 0.1)  # early in the cycle nothing lags
+
+
+def test_a_key_result_lagging_behind_the_pace_is_off_track_whatever_its_confidence() -> None:
+    assert health(0.29, 0.5, 0.9) is Health.OFF_TRACK
+    assert health(0.29, 0.5, 0.1) is Health.OFF_TRACK
+    assert health(0.29, 0.5, None) is Health.OFF_TRACK
+
+
+def test_a_key_result_on_pace_with_a_confidence_below_one_half_is_at_risk() -> None:
+    assert AT_RISK_CONFIDENCE == 0.5
+    assert health(0.5, 0.5, 0.49) is Health.AT_RISK
+    assert health(0.5, 0.5, 0.5) is Health.ON_TRACK
+    assert health(0.5, 0.5, None) is Health.ON_TRACK  # no confidence given: no doubt expressed
+
+
+def test_an_objective_is_at_risk_when_any_of_its_key_results_is_in_doubt() -> None:
+    assert objective_health(0.6, 0.5, [0.9, None, 0.3]) is Health.AT_RISK
+    assert objective_health(0.6, 0.5, [0.9, None]) is Health.ON_TRACK
+    assert objective_health(0.6, 0.5, []) is Health.ON_TRACK
+    assert objective_health(0.2, 0.5, [0.9]) is Health.OFF_TRACK

@@ -185,26 +185,44 @@ class EventConsumer:
             self._conn = None
 
     def run(
-        self, *, tick: Callable[[psycopg.Connection[Any]], None] | None = None,
-        tick_every: float = 60.0, stop: threading.Event | None = None,
+        self, *, when_caught_up: Callable[[psycopg.Connection[Any]], None] | None = None,
+        every: float = 60.0, stop: threading.Event | None = None,
     ) -> None:
-        """Consume until `stop()` (or `stop` is set); broker or database outages are retried."""
+        """Consume until `stop()` (or `stop` is set); broker or database outages are retried.
+
+        `when_caught_up(conn)` judges the present from what the app has built, so it runs only
+        while the consumer is caught up with the topic (never mid-replay): as soon as it
+        catches up, after each batch it consumes while caught up, and every `every` seconds."""
         if stop is not None:
             self._stop = stop
         backoff = Backoff(0.5, 30.0)
-        next_tick = time.monotonic()
+        due = 0.0
         while not self._stop.is_set():
             try:
-                self.poll_once()
-                if tick is not None and time.monotonic() >= next_tick:
-                    tick(self.db())
-                    next_tick = time.monotonic() + tick_every
+                seen = self.poll_once()
+                judge = seen > 0 or time.monotonic() >= due
+                if when_caught_up is not None and judge and self.caught_up():
+                    when_caught_up(self.db())
+                    due = time.monotonic() + every
                 backoff.reset()
             except (KafkaError, psycopg.OperationalError) as error:
                 # Offsets of the failed batch were not committed: restart from them.
                 log.warning("%s paused (%s); restarting the consumer", self.name, error)
                 self.close()
                 self._stop.wait(backoff.next())
+
+    def caught_up(self) -> bool:
+        """Whether every record of this consumer's partitions has been consumed (as of the
+        broker's last answer), so the app's tables reflect the whole topic."""
+        consumer = self.kafka()
+        partitions = consumer.assignment()
+        if not partitions:
+            return False
+        ends = {p: consumer.highwater(p) for p in partitions}
+        unknown = [p for p, end in ends.items() if end is None]  # nothing fetched there yet
+        if unknown:
+            ends.update(consumer.end_offsets(unknown))
+        return all(consumer.position(p) >= end for p, end in ends.items())
 
     # -- one batch ---------------------------------------------------------------------
     def poll_once(self) -> int:

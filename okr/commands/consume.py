@@ -47,7 +47,7 @@ def kafka_options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def _run(app: ConsumerApp, database_url: str | None, group: str | None, replay: bool,
-         options: dict[str, Any], tick: Any = None, tick_every: float = 60.0,
+         options: dict[str, Any], when_caught_up: Any = None, every: float = 60.0,
          after_commit: Any = None) -> None:
     settings = Settings()
     if not settings.kafka_bootstrap_servers:
@@ -63,7 +63,7 @@ def _run(app: ConsumerApp, database_url: str | None, group: str | None, replay: 
     try:
         consumer.start(from_beginning=replay)
         with stop_on_signals() as stop:
-            consumer.run(tick=tick, tick_every=tick_every, stop=stop)
+            consumer.run(when_caught_up=when_caught_up, every=every, stop=stop)
     finally:
         consumer.close()
         if embedded is not None:
@@ -85,16 +85,20 @@ def alerts(
         "--webhook-url", envvar="OKR_ALERTS_WEBHOOK_URL", metavar="URL",
         help="POST each alert here.")] = None,
     check_every: Annotated[float, typer.Option(
-        "--check-every", metavar="SECONDS", help="Seconds between stale/lagging checks.")] = 300.0,
+        "--check-every", metavar="SECONDS",
+        help="Seconds between checks while idle (a check also follows every batch consumed "
+             "once caught up).")] = 300.0,
 ) -> None:
-    """Raise at-risk, lagging and stale alerts (table `alerts`, the log, a webhook)."""
+    """Alert on key results of open cycles that turn at risk, lagging or stale (table
+    `alerts`, the log, a webhook), judged once caught up with the topic: a replay raises only
+    what holds now."""
     service = Alerts(webhook_url=webhook_url)
 
     def check(conn: psycopg.Connection[Any]) -> None:
         service.check(conn, datetime.now(UTC))
 
-    _run(service, database_url, group, from_beginning, kafka_options(kafka_option), tick=check,
-         tick_every=check_every, after_commit=service.deliver)
+    _run(service, database_url, group, from_beginning, kafka_options(kafka_option),
+         when_caught_up=check, every=check_every, after_commit=service.deliver)
 
 
 def register(app: typer.Typer) -> None:

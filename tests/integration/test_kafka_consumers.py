@@ -1,15 +1,11 @@
 # ruff: noqa: F811 - pytest fixtures imported from tests.support.kafka_fixture are parameters here
-"""Reference consumers rebuild state from the topic alone: tree mirror and alerts."""
+"""The tree mirror rebuilds every cycle's tree from the topic alone (alerts: test_kafka_alerts)."""
 
 from __future__ import annotations
 
-import json
 import random
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -17,9 +13,7 @@ import pytest
 
 from consumers.publisher.config import RelayConfig
 from consumers.publisher.relay import RunningRelay, start_relay
-from consumers.reference.alerts import Alerts
 from consumers.reference.tree_mirror import TreeMirror, alignment_tree
-from consumers.testing import wait_until
 from domain.application import OkrApplication
 from domain.errors import DomainError
 from eventstore import Store
@@ -131,72 +125,3 @@ def test_tree_mirror_equals_a_fold_of_the_store_after_a_random_history(
     finally:
         consumer.close()
 
-
-class Webhook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        Webhook.received.append(json.loads(self.rfile.read(length)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), Webhook)
-    Webhook.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
-    server.shutdown()
-    server.server_close()
-
-
-def alert_kinds(url: str) -> list[tuple[str, str]]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT kind, title FROM alerts ORDER BY id").fetchall()
-    return [(kind, title) for kind, title in rows]
-
-
-def test_alerts_for_at_risk_lagging_and_stale_key_results_reach_the_webhook(
-    store: Store, relay_config: RelayConfig, relay: RunningRelay, webhook: str
-) -> None:
-    app = store.app
-    today = datetime.now(UTC).date()
-    team = app.create_team(name="Eng", parent_id=None, actor="admin").id
-    app.create_cycle(key="now", starts_on=today - timedelta(days=45),
-                     ends_on=today + timedelta(days=45), actor="admin")
-    objective = UUID(app.create_objective(cycle="now", title="Ship", description=None,
-                                          owner={"type": "team", "id": team}, parent_id=None,
-                                          actor="admin").id)
-    risky = UUID(app.add_key_result(objective, title="risky", kind="percentage",
-                                    actor="admin").id)
-    behind = UUID(app.add_key_result(objective, title="behind", kind="percentage",
-                                     actor="admin").id)
-    app.check_in(risky, value=60, confidence=0.9, actor="admin")  # on pace, confident
-    app.check_in(risky, value=60, confidence=0.3, actor="admin")  # turns at risk
-    app.check_in(risky, value=40, confidence=0.2, actor="admin")  # still at risk: no new alert
-    app.check_in(behind, value=10, confidence=0.8, actor="admin")  # pace ~0.5: lagging
-    alerts = Alerts(webhook_url=webhook, webhook_timeout=2.0)
-    consumer = consumer_of(store, relay_config, alerts, "alerts")
-    consumer.after_commit = alerts.deliver
-    try:
-        drain(consumer, store)
-        assert sorted(alert_kinds(store.database_url)) == [("at_risk", "risky"),
-                                                             ("lagging", "behind")]
-        with psycopg.connect(store.database_url, autocommit=True) as conn:
-            assert alerts.check(conn, datetime.now(UTC)) == 0  # nothing new yet
-            raised = alerts.check(conn, datetime.now(UTC) + timedelta(days=15))
-        assert raised == 2 + 1  # both stale; `risky` falls behind the pace too
-        kinds = alert_kinds(store.database_url)
-        assert sorted(kinds[2:]) == [("lagging", "risky"), ("stale", "behind"),
-                                     ("stale", "risky")]
-        wait_until(lambda: len(Webhook.received) == 5, what="webhook deliveries")
-        assert {a["kind"] for a in Webhook.received} == {"at_risk", "lagging", "stale"}
-        assert all(a["cycle_key"] == "now" for a in Webhook.received)
-    finally:
-        consumer.close()

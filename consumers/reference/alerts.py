@@ -17,10 +17,7 @@ commit (outbox).
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -30,6 +27,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from consumers.events import ConsumedEvent
+from consumers.reference.webhook import Webhook
 from consumers.toolkit import Handler, by_public_type
 from domain.base import EventClass
 from domain.cycle import Cycle
@@ -41,7 +39,6 @@ from domain.progress import kr_progress
 from eventstore.database import one_at_a_time
 
 log = logging.getLogger(__name__)
-MAX_DELIVERY_ATTEMPTS = 5
 KINDS = ("at_risk", "lagging", "stale")
 Cur = psycopg.Cursor[Any]
 DictCur = psycopg.Cursor[dict[str, Any]]
@@ -107,8 +104,7 @@ class Alerts:
     })
 
     def __init__(self, webhook_url: str | None = None, webhook_timeout: float = 5.0) -> None:
-        self.webhook_url = webhook_url
-        self.webhook_timeout = webhook_timeout
+        self.webhook = None if not webhook_url else Webhook(webhook_url, webhook_timeout)
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
         with one_at_a_time(conn, "alerts_ddl"):
@@ -216,35 +212,5 @@ class Alerts:
 
     # -- delivery (after commit) ---------------------------------------------------------
     def deliver(self, conn: psycopg.Connection[Any]) -> int:
-        """POST undelivered alerts to the webhook; failures are logged and retried 5 times."""
-        if not self.webhook_url:
-            return 0
-        sent = 0
-        pending = conn.cursor(row_factory=dict_row).execute(
-            "SELECT id, kind, key_result_id::text, cycle_key, title, raised_at, detail "
-            "FROM alerts WHERE delivered_at IS NULL AND delivery_attempts < %s ORDER BY id",
-            (MAX_DELIVERY_ATTEMPTS,)).fetchall()
-        for alert in pending:
-            error = self._post({**alert, "raised_at": alert["raised_at"].isoformat()})
-            if error is None:
-                sent += 1
-                conn.execute("UPDATE alerts SET delivered_at = now(), delivery_error = NULL "
-                             "WHERE id = %s", (alert["id"],))
-            else:
-                conn.execute("UPDATE alerts SET delivery_error = %s, delivery_attempts = "
-                             "delivery_attempts + 1 WHERE id = %s", (error, alert["id"]))
-        return sent
-
-    def _post(self, alert: dict[str, Any]) -> str | None:
-        assert self.webhook_url is not None
-        request = urllib.request.Request(  # noqa: S310 - the operator configures the URL
-            self.webhook_url, data=json.dumps(alert).encode(), method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.webhook_timeout) as answer:  # noqa: S310
-                answer.read()
-            return None
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            log.warning("webhook %s refused alert %s: %s", self.webhook_url, alert["id"], error)
-            return str(error)[:1000]
+        """POST undelivered alerts to the webhook, if any (consumers/reference/webhook.py)."""
+        return 0 if self.webhook is None else self.webhook.deliver(conn)

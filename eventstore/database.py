@@ -6,10 +6,8 @@ Both end as one `postgresql://` URL; everything after that is one code path.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -18,7 +16,9 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from eventstore.embedded import EmbeddedPostgres
 from eventstore.postgres import LockedInsertRecorder
+from eventstore.startup import check_reachable
 
 log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "okr"
@@ -59,11 +59,18 @@ def eventsourcing_env(url: str) -> dict[str, str]:
 
 
 def locate(database_url: str | None, data_dir: Path) -> tuple[str, EmbeddedPostgres | None]:
-    """The URL of the store: the one given, else an embedded server's, started in `data_dir`."""
+    """The URL of the store: the one given, else an embedded server's, started in `data_dir`.
+
+    Raises StartupError (one line: where, why, which setting) when it cannot be reached."""
     if database_url is not None:
+        check_reachable(database_url)
         return database_url, None
     embedded = EmbeddedPostgres(data_dir)
-    return embedded.start(), embedded
+    try:
+        return create_database(embedded.start(), EMBEDDED_DATABASE), embedded
+    except BaseException:
+        embedded.stop()
+        raise
 
 
 @contextmanager
@@ -95,36 +102,3 @@ def drop_database(server_url: str, dbname: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
         )
-
-
-@dataclass
-class EmbeddedPostgres:
-    """A real PostgreSQL server from the `pgserver` wheel, running in `data_dir`.
-
-    It listens on a Unix socket only, in the data dir. `stop()` (or process exit) stops it
-    when this was the last process using it.
-    """
-
-    data_dir: Path
-    _server: Any = field(default=None, init=False, repr=False)
-
-    def start(self) -> str:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            import pgserver  # only the embedded default needs it
-
-        pgdata = (self.data_dir / "pgdata").resolve()
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        log.info("starting embedded PostgreSQL in %s", pgdata)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            self._server = pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
-                pgdata, cleanup_mode="stop"
-            )
-        server_url: str = self._server.get_uri()
-        return create_database(server_url, EMBEDDED_DATABASE)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,22 +11,22 @@ import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
-from psycopg_pool import ConnectionPool
 
 from api.auth import TokenStore
 from api.config import ApiConfig
 from api.errors import install_error_handlers
 from api.idempotency import Idempotency
 from api.metrics import Metrics
-from api.middleware import AccessLog, BodyLimit
+from api.middleware import AccessLog, BodyLimit, DatabaseErrors
 from api.routers import cycles, events, key_results, objectives, ops, organisation, reads
 from api.sse import Broadcaster
 from api.tables import ensure_api_tables
 from api.writer import Commands, CommandWriter
 from eventstore import Store
-from projections.runner import start_projections
+from projections.runner import RunningProjections, start_projections
 
 log = logging.getLogger(__name__)
+STOP_WAIT = 2.0  # seconds for each part to stop at shutdown
 DESCRIPTION = """Event-sourced OKRs: objectives aligned in a tree per cycle, key results with
 check-ins, bitemporal time travel (`as_of`, `valid_at`), an audit trail and a live event feed.
 
@@ -43,13 +43,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool: ConnectionPool[Any] = ConnectionPool(
-            store.database_url, min_size=1, max_size=16, open=False, name="okr-api"
-        )
-        claims: ConnectionPool[Any] = ConnectionPool(
-            store.database_url, min_size=1, max_size=16, open=False,
-            name="okr-idempotency",
-        )
+        pool = store.new_pool("okr-api", max_size=16)
+        claims = store.new_pool("okr-idempotency", max_size=16)
         await anyio.to_thread.run_sync(pool.open)
         await anyio.to_thread.run_sync(claims.open)
         try:
@@ -70,15 +65,10 @@ def create_app(
             try:
                 yield
             finally:
-                await anyio.to_thread.run_sync(writer.stop)
-                if projections is not None:
-                    projections.stop()  # they finish their batch while the broadcaster stops
-                await broadcaster.stop()
-                if projections is not None:
-                    await anyio.to_thread.run_sync(projections.join, 30)
+                await stop_parts(writer, broadcaster, projections)
         finally:
-            await anyio.to_thread.run_sync(pool.close)
-            await anyio.to_thread.run_sync(claims.close)
+            await anyio.to_thread.run_sync(pool.close, 0.5)
+            await anyio.to_thread.run_sync(claims.close, 0.5)
 
     # Swagger UI served from the package, not a CDN: /docs works offline too.
     app = FastAPIOffline(
@@ -104,12 +94,33 @@ def create_app(
     install_error_handlers(app)
     for router in (organisation, cycles, objectives, key_results, reads, events, ops):
         app.include_router(router.router)
-    # Outermost last: access log -> body limit -> idempotency -> routes.
+    # Outermost last: access log -> body limit -> database errors -> idempotency -> routes.
     app.add_middleware(Idempotency, state=app.state)
+    app.add_middleware(DatabaseErrors)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def stop_parts(
+    writer: CommandWriter, broadcaster: Broadcaster, projections: RunningProjections | None
+) -> None:
+    """Stop the writer, the event streams and the projections side by side, `STOP_WAIT`
+    seconds at most: SIGTERM stops the server in seconds whatever the database's state (a
+    part stuck on a database that hangs is left behind; docs/operations.md)."""
+    if projections is not None:
+        projections.stop()  # they finish their batch while the others stop
+    with anyio.move_on_after(STOP_WAIT):
+        async with anyio.create_task_group() as parts:
+            parts.start_soon(_in_thread, writer.stop, STOP_WAIT)
+            parts.start_soon(broadcaster.stop)
+            if projections is not None:
+                parts.start_soon(_in_thread, projections.join, STOP_WAIT)
+
+
+async def _in_thread(stop: Callable[[float], object], timeout: float) -> None:
+    await anyio.to_thread.run_sync(stop, timeout, abandon_on_cancel=True)
 
 
 IDEMPOTENCY_KEY = {

@@ -20,6 +20,8 @@ from domain.errors import (
     UnknownReference,
     VersionMismatch,
 )
+from eventstore.availability import DatabaseUnavailable
+from eventstore.feed import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("api.errors")
 PROBLEM = "application/problem+json"
@@ -123,6 +125,18 @@ def _http_error(_: Request, error: Exception) -> JSONResponse:
                    headers=dict(error.headers) if error.headers else None)
 
 
+def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """The database did not answer (down, restarting, no connection in time): 503, retry."""
+    store = getattr(request.app.state, "store", None)
+    if store is not None:
+        store.availability.suspect()
+    detail = str(error) if isinstance(error, DatabaseUnavailable) else \
+        "the database is unavailable; retry"
+    log.debug("%s %s: %r", request.method, request.url.path, error)  # the monitor logs it
+    return problem(503, detail, title="Database unavailable",
+                   type_name="database-unavailable", headers={"Retry-After": "1"})
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(500, "an unexpected error occurred; it has been logged")
@@ -133,6 +147,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import database_unavailable, problem
 from api.metrics import Metrics
+from eventstore.feed import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("api.access")
 MAX_BODY = 1024 * 1024
@@ -51,6 +53,32 @@ class BodyLimit:
         answer = problem(413, f"the request body is larger than {self.limit} bytes",
                          type_name="payload-too-large")
         await answer(scope, receive, send)
+
+
+class DatabaseErrors:
+    """A database failure in a middleware (the idempotency claim) answers 503 like one in a
+    route, instead of reaching the server's 500 handler."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except DATABASE_UNAVAILABLE as error:
+            if started:
+                raise
+            await database_unavailable(Request(scope), error)(scope, receive, send)
 
 
 class AccessLog:

@@ -22,6 +22,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from domain.application import OkrApplication
 from domain.results import CommandKey, CommandResult
+from eventstore.availability import DatabaseUnavailable
+from eventstore.feed import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
@@ -97,6 +99,12 @@ class CommandWriter:
     def _outcomes(self, batch: list[Pending]) -> list[Any]:
         try:
             return self.app.run_batch([item.call for item in batch])
+        except DatabaseUnavailable as error:  # known down: the monitor said so already
+            log.debug("a batch of %d commands: %s", len(batch), error)
+            return [error] * len(batch)
+        except DATABASE_UNAVAILABLE as error:
+            log.warning("a batch of %d commands failed: %r", len(batch), error)
+            return [error] * len(batch)
         except Exception as error:  # the store failed as a whole: every caller hears of it
             log.exception("a batch of %d commands failed", len(batch))
             return [error] * len(batch)

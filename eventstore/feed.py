@@ -19,11 +19,14 @@ from eventsourcing.persistence import Notification
 from psycopg import sql
 
 from domain.application import OkrApplication
+from eventstore.availability import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
-# The database, not a follower's own code: psycopg's errors and eventsourcing's (raised by
-# the feed after its retries) mean "retry the batch later", never "skip" or "stop".
-DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.InterfaceError)
+# The database, not a follower's own code: psycopg's errors, eventsourcing's (raised by
+# the feed after its retries) and the availability monitor's refusal mean "retry the batch
+# later", never "skip" or "stop".
+DATABASE_UNAVAILABLE = (psycopg.OperationalError, es.OperationalError, es.InterfaceError,
+                        DatabaseUnavailable)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class NewEventSignal:
         self.poll_interval = poll_interval
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
+        self._failing = False  # warn once per outage, not once per poll
 
     def wait(self, timeout: float | None = None) -> None:
         """Return on a notification, or after min(timeout, poll_interval) seconds."""
@@ -83,10 +87,14 @@ class NewEventSignal:
         with self._lock:
             if self._conn is None or self._conn.closed:
                 try:
-                    self._conn = psycopg.connect(self.conninfo, autocommit=True)
+                    self._conn = psycopg.connect(self.conninfo, autocommit=True,
+                                                 connect_timeout=2)
                     self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    self._failing = False
                 except psycopg.Error as error:
-                    log.warning("cannot LISTEN (%s); polling instead", error)
+                    if not self._failing:
+                        log.warning("cannot LISTEN (%s); polling instead", error)
+                    self._failing = True
                     self._conn = None
             return self._conn
 

@@ -6,21 +6,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg_pool import ConnectionPool
 
 from domain.application import OkrApplication
-from eventstore.database import EmbeddedPostgres, eventsourcing_env, locate
+from eventstore.availability import Availability
+from eventstore.database import eventsourcing_env, locate
+from eventstore.embedded import EmbeddedPostgres
 from eventstore.feed import EventFeed, NewEventSignal
 from eventstore.tracking import ensure_tracking_table
 
 
 @dataclass
 class Store:
-    """Everything that reads or writes the log needs, opened once and closed once."""
+    """Everything that reads or writes the log needs, opened once and closed once.
+
+    `availability` watches the database; every pool of the store (and those made with
+    `new_pool`) refuses at once while it is unavailable (eventstore/availability.py)."""
 
     database_url: str
     app: OkrApplication
     pool: ConnectionPool[Any]
+    availability: Availability
     embedded: EmbeddedPostgres | None = None
     _closed: bool = field(default=False, init=False)
 
@@ -31,30 +38,51 @@ class Store:
         channel = getattr(self.app.recorder, "channel_name", "okrledger_events")
         return NewEventSignal(self.database_url, channel, poll_interval)
 
-    def close(self) -> None:
+    def new_pool(self, name: str, *, max_size: int, **kwargs: Any) -> ConnectionPool[Any]:
+        """Another pool on the store's database, guarded like the store's own (not opened)."""
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.database_url, min_size=1, max_size=max_size, open=False, name=name, **kwargs)
+        return self.availability.guard(pool)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Close the pools (waiting at most `timeout` for each), then the embedded server."""
         if self._closed:
             return
         self._closed = True
-        self.pool.close()
-        self.app.close()
+        self.availability.stop()
+        self.pool.close(timeout)
+        self.app.closing.set()  # what app.close() does, with a bounded wait
+        library_pool(self.app).close(timeout)
         if self.embedded is not None:
             self.embedded.stop()
 
 
 def open_store(database_url: str | None, data_dir: Path, *, pool_size: int = 8) -> Store:
-    """The store at `database_url`, else in an embedded PostgreSQL in `data_dir`."""
+    """The store at `database_url`, else in an embedded PostgreSQL in `data_dir`.
+
+    Raises StartupError (one line for the operator) when the database cannot be reached."""
     url, embedded = locate(database_url, data_dir)
+    availability = Availability(url)
     try:
         app = OkrApplication(env=eventsourcing_env(url))
+        availability.guard(library_pool(app))
         # Autocommit: reads hold no transaction; writes use explicit `conn.transaction()`.
-        pool: ConnectionPool[Any] = ConnectionPool(
+        pool: ConnectionPool[Any] = availability.guard(ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, name="okr-views",
             kwargs={"autocommit": True},
-        )
+        ))
         with pool.connection() as conn:
             ensure_tracking_table(conn)
     except BaseException:
         if embedded is not None:
             embedded.stop()
         raise
-    return Store(database_url=url, app=app, pool=pool, embedded=embedded)
+    return Store(database_url=url, app=app, pool=pool, availability=availability.start(),
+                 embedded=embedded)
+
+
+def library_pool(app: OkrApplication) -> ConnectionPool[Any]:
+    """The event store library's own pool (the application's reads and writes)."""
+    recorder = app.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    return recorder.datastore.pool

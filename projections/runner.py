@@ -18,6 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from eventstore import Store
+from eventstore.availability import DatabaseUnavailable
 from eventstore.database import one_at_a_time
 from eventstore.feed import DATABASE_UNAVAILABLE, EventFeed
 from eventstore.tracking import record_position
@@ -106,9 +107,11 @@ class ProjectionWorker:
                         # Let concurrent writes gather: one batch for many, not one each.
                         self._stop.wait(self.coalesce)
                 except DATABASE_UNAVAILABLE as error:
-                    # The database, not the handler: the batch rolled back; retry it.
-                    log.warning("projection %s: database unavailable (%s); retrying",
-                                self.spec.name, error)
+                    # The database, not the handler: the batch rolled back; retry it. (While
+                    # it is known to be down, the availability monitor has said so.)
+                    if not isinstance(error, DatabaseUnavailable):
+                        log.warning("projection %s: database unavailable (%s); retrying",
+                                    self.spec.name, error)
                     self._stop.wait(self.poll_interval)
         except BaseException as error:
             self.error = error
@@ -143,8 +146,10 @@ class RunningProjections:
             worker.stop()
 
     def join(self, timeout: float | None = None) -> None:
+        """Wait for every worker, `timeout` seconds in all."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for worker in self.workers:
-            worker.join(timeout)
+            worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def lag(self) -> dict[str, int]:
         return projection_lag(self.store)

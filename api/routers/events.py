@@ -33,7 +33,7 @@ def list_events(
     responses={200: {"description": "text/event-stream: `id:` position, `event:` type, "
                      "`data:` envelope JSON; `: heartbeat` comments every 15 s",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-               **error_responses(401, 422)},
+               **error_responses(401, 422, 503)},
 )
 async def stream_events(
     request: Request, _: Viewer, after: After = 0,
@@ -42,6 +42,7 @@ async def stream_events(
     )] = None,
 ) -> StreamingResponse:
     """Follow the log live as Server-Sent Events, resuming with Last-Event-ID."""
+    request.app.state.store.availability.require()  # 503 now rather than a silent stream
     if last_event_id is not None:
         text = last_event_id.strip()
         if not (text.isascii() and text.isdigit() and len(text) <= 18):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
@@ -12,6 +15,7 @@ from typing import Protocol
 import typer
 
 log = logging.getLogger(__name__)
+STOP_WAIT = 8.0  # seconds a part gets to stop after SIGTERM
 
 
 class Running(Protocol):
@@ -48,7 +52,26 @@ def run_until_signalled(
         while not stop.wait(1.0) and running.error is None:
             tick()
     running.stop()
-    running.join(timeout=30)
+    running.join(timeout=STOP_WAIT)  # bounded: a database that hangs cannot hold it
     if running.error is not None:
         log.error("%s: %r", failure, running.error)
         raise typer.Exit(code=1)
+
+
+def leave_stuck_threads(code: int = 0) -> None:
+    """End the process now when threads are still stuck in calls to a database that hangs:
+    every part was stopped (with bounded waits), and the interpreter would wait for those
+    threads for ever."""
+    others = [t for t in threading.enumerate()
+              if t is not threading.current_thread() and not t.daemon]
+    deadline = time.monotonic() + 0.5  # idle worker threads end on their own by then
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in others if t.is_alive()]
+    if stuck:
+        log.warning("exiting without %d threads stuck on the database (%s)", len(stuck),
+                    ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

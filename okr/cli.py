@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 import typer
+from pydantic import ValidationError
 
+from eventstore.startup import StartupError
 from okr.commands.help import ALL, Group, settings_epilog
+from okr.settings import Settings, describe_invalid
 
-app = typer.Typer(
+
+class Okr(typer.Typer):
+    """The `okr` command: a startup problem (a setting to fix) is one line on stderr and
+    exit status 2, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except StartupError as error:
+            _fail([str(error)])
+        except ValidationError as error:
+            if error.title != Settings.__name__:
+                raise
+            _fail(describe_invalid(error))
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        print(f"okr: {line}", file=sys.stderr)
+    sys.exit(2)
+
+
+app = Okr(
     name="okr",
     help="okr-ledger: event-sourced OKR tracking. Settings come from OKR_* variables.",
     no_args_is_help=True,

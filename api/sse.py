@@ -10,25 +10,39 @@ With no client connected the broadcaster neither listens nor reads events: it on
 position (and an empty window) to the head of the log every poll interval, and wakes up as
 soon as a client subscribes. A client resuming from before that position catches up from the
 log, as it would behind the window.
+
+What one client costs is bounded, so that many clients replaying the log from the start
+cannot stall the server: the event loop only hands text to sockets. Events are read and
+rendered as frames on worker threads (the live ones once for every client); a catch-up is
+read a page at a time, each page rendered into one chunk on one of `replay_threads` threads
+shared by all replaying clients (so replays queue for them, and other requests keep the
+CPU), and a client holds at most one page and its bounded queue. A slow reader slows only
+itself: its socket's flow control pauses its own stream, and its queue, when full, is
+dropped for a later catch-up from the log. While the database is away, streams stay open
+(with heartbeats) and resume from their position when it is back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+import anyio
+import orjson
 
 from eventstore import Store
 from eventstore.envelope import envelope_of
+from eventstore.feed import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 EnvelopeDict = dict[str, Any]
 OVERFLOW, CLOSED = "overflow", "closed"  # control messages in a client queue
+T = TypeVar("T")
 
 
 class Framed(NamedTuple):
@@ -58,8 +72,26 @@ def read_envelopes(store: Store, after: int, limit: int) -> list[EnvelopeDict]:
     return [envelope_of(r.event, r.position).as_dict() for r in store.feed().read(after, limit)]
 
 
+def read_frames(store: Store, after: int, limit: int) -> list[Framed]:
+    """The next events rendered as frames (on a worker thread: decoding and rendering
+    are the CPU-heavy part)."""
+    return [framed(envelope) for envelope in read_envelopes(store, after, limit)]
+
+
+def read_page(store: Store, after: int, limit: int) -> tuple[int, str]:
+    """The next events as one chunk of frames, and the position of the last (or `after`)."""
+    frames = read_frames(store, after, limit)
+    return (frames[-1].position if frames else after), "".join(f.text for f in frames)
+
+
+async def in_thread(call: Callable[..., T], *args: Any) -> T:
+    """`call(*args)` on a worker thread, abandoned if cancelled (at shutdown, a read stuck
+    on a database that hangs must not hold the event loop's closing)."""
+    return await anyio.to_thread.run_sync(call, *args, abandon_on_cancel=True)
+
+
 def frame(envelope: EnvelopeDict) -> str:
-    data = json.dumps(envelope, separators=(",", ":"))
+    data = orjson.dumps(envelope).decode()
     return f"id: {envelope['position']}\nevent: {envelope['type']}\ndata: {data}\n\n"
 
 
@@ -70,6 +102,8 @@ class Broadcaster:
     queue_size: int = 5000
     batch_size: int = 500
     poll_interval: float = 0.5
+    replay_page: int = 250
+    replay_threads: int = 2
     position: int = 0
     window: deque[Framed] = field(default_factory=deque)
     window_start: int = 0  # the window holds every event after this position
@@ -78,10 +112,11 @@ class Broadcaster:
     _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     loop: asyncio.AbstractEventLoop | None = None
     _task: asyncio.Task[None] | None = None
+    _replays: anyio.CapacityLimiter | None = None
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.position = self.window_start = await asyncio.to_thread(self.store.feed().head)
+        self.position = self.window_start = await in_thread(self.store.feed().head)
         self._task = asyncio.create_task(self._follow(), name="sse-broadcaster")
 
     async def stop(self) -> None:
@@ -101,29 +136,29 @@ class Broadcaster:
         try:
             while not self._stopping:
                 if not self.subscriptions:
-                    await asyncio.to_thread(signal.close)  # no LISTEN backlog while idle
+                    await in_thread(signal.close)  # no LISTEN backlog while idle
                     await self._idle()
                     continue
                 try:
-                    batch = await asyncio.to_thread(
-                        read_envelopes, self.store, self.position, self.batch_size
+                    batch = await in_thread(
+                        read_frames, self.store, self.position, self.batch_size
                     )
-                except Exception:  # the database may come back; clients keep waiting
-                    log.exception("SSE broadcaster cannot read the log; retrying")
+                except DATABASE_UNAVAILABLE as error:  # clients keep waiting for its return
+                    log.debug("SSE broadcaster cannot read the log: %r", error)
                     batch = []
                 if batch:
                     self._publish(batch)
                 else:
-                    await asyncio.to_thread(signal.wait, self.poll_interval)
+                    await in_thread(signal.wait, self.poll_interval)
         finally:
-            await asyncio.to_thread(signal.close)
+            await in_thread(signal.close)
 
     async def _idle(self) -> None:
         """No client: follow only the head of the log, until a client subscribes."""
         try:
-            head = await asyncio.to_thread(self.store.feed().head)
-        except Exception:  # the database may come back
-            log.exception("SSE broadcaster cannot read the head of the log; retrying")
+            head = await in_thread(self.store.feed().head)
+        except DATABASE_UNAVAILABLE as error:  # the database may come back
+            log.debug("SSE broadcaster cannot read the head of the log: %r", error)
             head = self.position
         # Only while still without clients: one that subscribed during the read must get
         # every event after the window it was given.
@@ -135,8 +170,7 @@ class Broadcaster:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._subscribed.wait(), self.poll_interval)
 
-    def _publish(self, batch: list[EnvelopeDict]) -> None:
-        frames = [framed(envelope) for envelope in batch]
+    def _publish(self, frames: list[Framed]) -> None:
         self.window.extend(frames)
         self.position = frames[-1].position
         while len(self.window) > self.window_size:
@@ -167,12 +201,9 @@ class Broadcaster:
             subscription, backlog = self.subscribe(last)
             try:
                 if backlog is None:  # behind the window: catch up from the log first
-                    while batch := await asyncio.to_thread(
-                        read_envelopes, self.store, last, self.batch_size
-                    ):
-                        for envelope in batch:
-                            yield frame(envelope)
-                            last = envelope["position"]
+                    async for chunk, position in self._catch_up(last, heartbeat):
+                        yield chunk
+                        last = position
                     backlog = []
                 for held in backlog:
                     if held.position > last:
@@ -195,3 +226,20 @@ class Broadcaster:
                         last = message.position
             finally:
                 self.subscriptions.discard(subscription)
+
+    async def _catch_up(self, last: int, heartbeat: float) -> AsyncIterator[tuple[str, int]]:
+        """Pages of the log after `last`, each one chunk, until the head; (chunk, last)."""
+        if self._replays is None:
+            self._replays = anyio.CapacityLimiter(self.replay_threads)
+        while not self._stopping:
+            try:
+                last, chunk = await anyio.to_thread.run_sync(
+                    read_page, self.store, last, self.replay_page,
+                    limiter=self._replays, abandon_on_cancel=True)
+            except DATABASE_UNAVAILABLE:  # stay connected; resume from `last` when it is back
+                yield ": waiting for the database\n\n", last
+                await asyncio.sleep(min(heartbeat, self.poll_interval * 2))
+                continue
+            if not chunk:
+                return
+            yield chunk, last

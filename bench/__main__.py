@@ -21,7 +21,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from bench import http_metrics, kafka_metrics, store_metrics  # noqa: F401 - they register metrics
+from bench import (  # noqa: F401 - they register metrics
+    http_metrics,
+    kafka_metrics,
+    sse_replay,
+    store_metrics,
+)
 from bench.dataset import SCALES, load
 from bench.harness import REGISTRY, Context, Result
 from eventstore.database import EmbeddedPostgres, create_database, drop_database

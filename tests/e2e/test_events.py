@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.sse import Broadcaster, read_envelopes
+from api.sse import Broadcaster, framed, read_envelopes
 from eventstore import Store
 from tests.support.http import BOOTSTRAP, Api, Org, bearer
 
@@ -148,9 +148,10 @@ def test_slow_sse_client_whose_queue_overflows_catches_up_from_the_log(
         assert (await anext(stream)).startswith("retry:")
         waiting = asyncio.ensure_future(anext(stream))  # subscribed, waiting on its queue
         await asyncio.sleep(0)  # one loop turn: the stream subscribes before it first waits
-        broadcaster._publish(envelopes)  # 3 events into a queue of 1: overflow
-        frames = [await waiting] + [await anext(stream) for _ in range(2)]
+        broadcaster._publish([framed(e) for e in envelopes])  # 3 events, queue of 1: overflow
+        chunk = await waiting  # the catch-up from the log: one page, one chunk
         await stream.aclose()
-        return [int(f.split("\n")[0].removeprefix("id: ")) for f in frames]
+        return [int(line.removeprefix("id: ")) for line in chunk.split("\n")
+                if line.startswith("id: ")]
 
     assert asyncio.run(scenario()) == [1, 2, 3]

@@ -16,7 +16,8 @@ cannot stall the server: the event loop only hands text to sockets. Events are r
 rendered as frames on worker threads (the live ones once for every client); a catch-up is
 read a page at a time, each page rendered into one chunk on one of `replay_threads` threads
 shared by all replaying clients (so replays queue for them, and other requests keep the
-CPU), and a client holds at most one page and its bounded queue. A slow reader slows only
+CPU); complete pages are rendered once for all clients (api/replay.py); and a client holds
+at most one page and its bounded queue. A slow reader slows only
 itself: its socket's flow control pauses its own stream, and its queue, when full, is
 dropped for a later catch-up from the log. While the database is away, streams stay open
 (with heartbeats) and resume from their position when it is back.
@@ -35,6 +36,7 @@ from typing import Any, NamedTuple, TypeVar
 import anyio
 import orjson
 
+from api.replay import ReplayPages
 from eventstore import Store
 from eventstore.envelope import envelope_of
 from eventstore.feed import DATABASE_UNAVAILABLE
@@ -68,20 +70,17 @@ class Subscription:
         self.queue.put_nowait(message)
 
 
-def read_envelopes(store: Store, after: int, limit: int) -> list[EnvelopeDict]:
-    return [envelope_of(r.event, r.position).as_dict() for r in store.feed().read(after, limit)]
+def read_envelopes(
+    store: Store, after: int, limit: int, stop: int | None = None
+) -> list[EnvelopeDict]:
+    return [envelope_of(r.event, r.position).as_dict()
+            for r in store.feed().read(after, limit, stop)]
 
 
-def read_frames(store: Store, after: int, limit: int) -> list[Framed]:
+def read_frames(store: Store, after: int, limit: int, stop: int | None = None) -> list[Framed]:
     """The next events rendered as frames (on a worker thread: decoding and rendering
     are the CPU-heavy part)."""
-    return [framed(envelope) for envelope in read_envelopes(store, after, limit)]
-
-
-def read_page(store: Store, after: int, limit: int) -> tuple[int, str]:
-    """The next events as one chunk of frames, and the position of the last (or `after`)."""
-    frames = read_frames(store, after, limit)
-    return (frames[-1].position if frames else after), "".join(f.text for f in frames)
+    return [framed(envelope) for envelope in read_envelopes(store, after, limit, stop)]
 
 
 async def in_thread(call: Callable[..., T], *args: Any) -> T:
@@ -104,6 +103,7 @@ class Broadcaster:
     poll_interval: float = 0.5
     replay_page: int = 250
     replay_threads: int = 2
+    replay_cached: int = 64  # pages kept in memory: 64 x 250 events, some 10 MB
     position: int = 0
     window: deque[Framed] = field(default_factory=deque)
     window_start: int = 0  # the window holds every event after this position
@@ -112,7 +112,12 @@ class Broadcaster:
     _subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     loop: asyncio.AbstractEventLoop | None = None
     _task: asyncio.Task[None] | None = None
-    _replays: anyio.CapacityLimiter | None = None
+    pages: ReplayPages | None = None
+
+    def __post_init__(self) -> None:
+        self.pages = ReplayPages(
+            lambda start, end: read_frames(self.store, start, end - start, stop=end),
+            size=self.replay_page, threads=self.replay_threads, cached=self.replay_cached)
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -228,18 +233,17 @@ class Broadcaster:
                 self.subscriptions.discard(subscription)
 
     async def _catch_up(self, last: int, heartbeat: float) -> AsyncIterator[tuple[str, int]]:
-        """Pages of the log after `last`, each one chunk, until the head; (chunk, last)."""
-        if self._replays is None:
-            self._replays = anyio.CapacityLimiter(self.replay_threads)
+        """The log after `last`, a page (one chunk) at a time, to its head; (chunk, last)."""
+        assert self.pages is not None
         while not self._stopping:
             try:
-                last, chunk = await anyio.to_thread.run_sync(
-                    read_page, self.store, last, self.replay_page,
-                    limiter=self._replays, abandon_on_cancel=True)
+                chunk, after = await self.pages.next(last, settled=self.position)
             except DATABASE_UNAVAILABLE:  # stay connected; resume from `last` when it is back
                 yield ": waiting for the database\n\n", last
                 await asyncio.sleep(min(heartbeat, self.poll_interval * 2))
                 continue
-            if not chunk:
+            if after == last:
                 return
-            yield chunk, last
+            last = after
+            if chunk:
+                yield chunk, last

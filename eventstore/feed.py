@@ -46,14 +46,15 @@ class EventFeed:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def read_raw(self, after: int, limit: int) -> Sequence[Notification]:
+    def read_raw(self, after: int, limit: int, stop: int | None = None) -> Sequence[Notification]:
+        """At most `limit` events after position `after` (and up to `stop`, included)."""
         return self.app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
+            start=after, limit=limit, stop=stop, inclusive_of_start=False
         )
 
-    def read(self, after: int, limit: int) -> list[RecordedEvent]:
+    def read(self, after: int, limit: int, stop: int | None = None) -> list[RecordedEvent]:
         to_event = self.app.mapper.to_domain_event
-        return [RecordedEvent(n.id, to_event(n)) for n in self.read_raw(after, limit)]
+        return [RecordedEvent(n.id, to_event(n)) for n in self.read_raw(after, limit, stop)]
 
 
 class NewEventSignal:

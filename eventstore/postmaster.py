@@ -12,6 +12,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ import psutil
 
 PR_SET_PDEATHSIG = 1
 SYSTEM_USER = "pgserver"  # PostgreSQL refuses to run as root; pgserver's user when we are
-_libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
+# prctl(PR_SET_PDEATHSIG) is Linux's; elsewhere a leaked server is stopped at the next start.
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
 def _pgserver() -> Any:

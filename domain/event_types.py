@@ -37,8 +37,14 @@ def event_type_of(event: Any) -> str:
 
 @functools.cache
 def _event_type(cls: type) -> str:
+    return stored_event_type(cls, getattr(cls, "class_version", 1))
+
+
+@functools.cache
+def stored_event_type(cls: type, version: int) -> str:
+    """The `type` of an event of class `cls` stored with schema `version` (which may be older
+    than the class's own, before upcasting)."""
     aggregate, _, name = cls.__qualname__.rpartition(".")
-    version = getattr(cls, "class_version", 1)
     return f"okr.{AGGREGATE_NAMES.get(aggregate, snake(aggregate))}.{snake(name)}.v{version}"
 
 

@@ -14,6 +14,7 @@ from eventstore.availability import Availability
 from eventstore.database import eventsourcing_env, locate
 from eventstore.embedded import EmbeddedPostgres
 from eventstore.feed import EventFeed, NewEventSignal
+from eventstore.seals import ensure_seals_table
 from eventstore.tracking import ensure_tracking_table
 
 
@@ -73,6 +74,7 @@ def open_store(database_url: str | None, data_dir: Path, *, pool_size: int = 8) 
         ))
         with pool.connection() as conn:
             ensure_tracking_table(conn)
+            ensure_seals_table(conn)
     except BaseException:
         if embedded is not None:
             embedded.stop()

@@ -18,11 +18,21 @@ from api.errors import install_error_handlers
 from api.idempotency import Idempotency
 from api.metrics import Metrics
 from api.middleware import AccessLog, BodyLimit, DatabaseErrors
-from api.routers import cycles, events, key_results, objectives, ops, organisation, reads
+from api.routers import (
+    cycles,
+    events,
+    integrity,
+    key_results,
+    objectives,
+    ops,
+    organisation,
+    reads,
+)
 from api.sse import Broadcaster
 from api.tables import ensure_api_tables
 from api.writer import Commands, CommandWriter
 from eventstore import Store
+from eventstore.sealer import Sealer, start_sealer
 from projections.runner import RunningProjections, start_projections
 
 log = logging.getLogger(__name__)
@@ -52,10 +62,11 @@ def create_app(
                 ensure_api_tables(conn)
             app.state.api_pool, app.state.idempotency_pool = pool, claims
             app.state.tokens = TokenStore(pool, config.bootstrap_token)
-            projections = (
-                await anyio.to_thread.run_sync(start_projections, store)
-                if start_background else None
+            projections, sealer = (
+                await anyio.to_thread.run_sync(_start_followers, store)
+                if start_background else (None, None)
             )
+            app.state.sealer = sealer
             broadcaster = Broadcaster(store)
             await broadcaster.start()
             writer = CommandWriter(store.app, on_batch=app.state.metrics.command_batch.observe)
@@ -65,7 +76,7 @@ def create_app(
             try:
                 yield
             finally:
-                await stop_parts(writer, broadcaster, projections)
+                await stop_parts(writer, broadcaster, projections, sealer)
         finally:
             await anyio.to_thread.run_sync(pool.close, 0.5)
             await anyio.to_thread.run_sync(claims.close, 0.5)
@@ -81,18 +92,21 @@ def create_app(
             {"name": "key results", "description": "Key results, check-ins, grades"},
             {"name": "reads", "description": "Tree, audit, changes, history, engagement"},
             {"name": "events", "description": "The global event log: pages and SSE"},
+            {"name": "integrity", "description": "The hash chain sealing the event log"},
+            {"name": "reports", "description": "Downloads: CSV, XLSX, JSON"},
             {"name": "operations", "description": "Health, readiness, metrics"},
         ],
     )
     app.state.store = store
     app.state.relay = relay
     app.state.projections = None
+    app.state.sealer = None
     app.state.metrics = Metrics()
     app.state.read_wait_timeout = 5.0
     app.state.ready_max_lag = 1000
     app.state.sse_heartbeat = 15.0
     install_error_handlers(app)
-    for router in (organisation, cycles, objectives, key_results, reads, events, ops):
+    for router in (organisation, cycles, objectives, key_results, reads, events, integrity, ops):
         app.include_router(router.router)
     # Outermost last: access log -> body limit -> database errors -> idempotency -> routes.
     app.add_middleware(Idempotency, state=app.state)
@@ -104,23 +118,30 @@ def create_app(
 
 
 async def stop_parts(
-    writer: CommandWriter, broadcaster: Broadcaster, projections: RunningProjections | None
+    writer: CommandWriter, broadcaster: Broadcaster, projections: RunningProjections | None,
+    sealer: Sealer | None,
 ) -> None:
-    """Stop the writer, the event streams and the projections side by side, `STOP_WAIT`
+    """Stop the writer, the event streams and the followers side by side, `STOP_WAIT`
     seconds at most: SIGTERM stops the server in seconds whatever the database's state (a
     part stuck on a database that hangs is left behind; docs/operations.md)."""
-    if projections is not None:
-        projections.stop()  # they finish their batch while the others stop
+    followers = [f for f in (projections, sealer) if f is not None]
+    for follower in followers:
+        follower.stop()  # they finish their batch while the others stop
     with anyio.move_on_after(STOP_WAIT):
         async with anyio.create_task_group() as parts:
             parts.start_soon(_in_thread, writer.stop, STOP_WAIT)
             parts.start_soon(broadcaster.stop)
-            if projections is not None:
-                parts.start_soon(_in_thread, projections.join, STOP_WAIT)
+            for follower in followers:
+                parts.start_soon(_in_thread, follower.join, STOP_WAIT)
 
 
 async def _in_thread(stop: Callable[[float], object], timeout: float) -> None:
     await anyio.to_thread.run_sync(stop, timeout, abandon_on_cancel=True)
+
+
+def _start_followers(store: Store) -> tuple[RunningProjections, Sealer]:
+    """The followers of the log that run with the API: the projections and the sealer."""
+    return start_projections(store), start_sealer(store)
 
 
 IDEMPOTENCY_KEY = {

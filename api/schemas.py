@@ -414,3 +414,21 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, Any] = Field(default_factory=dict)
+
+
+# -- integrity chain (contract section 7) ---------------------------------------------------
+HASH_FIELD = Field(pattern="^[0-9a-f]{64}$", description="SHA-256, lowercase hex",
+                   examples=["0" * 64])
+
+
+class ChainSeal(BaseModel):
+    """The chain hash of the event at `position`."""
+
+    position: int
+    hash: Annotated[str, HASH_FIELD]
+
+
+class ChainHead(ChainSeal):
+    """The last sealed event, and the last stored one (their difference is the sealing lag)."""
+
+    log_head: int

@@ -27,6 +27,9 @@ HEADER_FIELDS: tuple[tuple[str, str], ...] = (
     ("ce_actor", "actor"),
 )
 INT_FIELDS = frozenset({"position", "aggregate_version"})
+# The event's hash in the integrity chain (contract section 7), lowercase hex: an extension
+# attribute, not an envelope field.
+CHAIN_HASH = "ce_chainhash"
 
 Headers = list[tuple[str, bytes]]
 
@@ -42,11 +45,14 @@ class KafkaRecord:
     headers: Headers
 
 
-def to_record(envelope: Envelope) -> KafkaRecord:
-    """Key = aggregate id, `ce_*` headers, value = `data` as JSON."""
+def to_record(envelope: Envelope, chain_hash: bytes | None = None) -> KafkaRecord:
+    """Key = aggregate id, `ce_*` headers (`ce_chainhash` when the hash is given), value =
+    `data` as JSON."""
     fields = envelope.as_dict()
     headers: Headers = [("ce_specversion", SPECVERSION.encode())]
     headers += [(name, str(fields[field]).encode()) for name, field in HEADER_FIELDS]
+    if chain_hash is not None:
+        headers.append((CHAIN_HASH, chain_hash.hex().encode()))
     headers.append(("content-type", CONTENT_TYPE.encode()))
     return KafkaRecord(
         key=envelope.aggregate_id.encode(), value=orjson.dumps(envelope.data), headers=headers
@@ -58,23 +64,23 @@ _SOURCE = ("ce_source", SOURCE.encode())
 _CONTENT_TYPE = ("content-type", CONTENT_TYPE.encode())
 
 
-def record_of(domain_event: Any, position: int) -> KafkaRecord:
-    """`to_record(envelope_of(domain_event, position))`, byte for byte, without building the
-    envelope: the relay's per-event path. orjson writes UUIDs, datetimes and dates as
-    `plain()` does, so the fields go to it as they are."""
+def record_of(domain_event: Any, position: int, chain_hash: bytes | None = None) -> KafkaRecord:
+    """`to_record(envelope_of(domain_event, position), chain_hash)`, byte for byte, without
+    building the envelope: the relay's per-event path. orjson writes UUIDs, datetimes and
+    dates as `plain()` does, so the fields go to it as they are."""
     return _record(
         str(domain_event.originator_id), domain_event.originator_version, position,
         event_type_of(domain_event), domain_event.timestamp.isoformat(),
-        event_fields(domain_event),
+        event_fields(domain_event), chain_hash,
     )
 
 
 def _record(
     aggregate_id: str, version: int, position: int, event_type: str, time: str,
-    data: dict[str, Any],
+    data: dict[str, Any], chain_hash: bytes | None,
 ) -> KafkaRecord:
     key = aggregate_id.encode()
-    return KafkaRecord(key=key, value=orjson.dumps(data), headers=[
+    headers = [
         _SPECVERSION,
         ("ce_id", event_id(aggregate_id, version).encode()),
         _SOURCE,
@@ -84,8 +90,11 @@ def _record(
         ("ce_position", str(position).encode()),
         ("ce_aggregateversion", str(version).encode()),
         ("ce_actor", str(data.get("actor", "")).encode()),
-        _CONTENT_TYPE,
-    ])
+    ]
+    if chain_hash is not None:
+        headers.append((CHAIN_HASH, chain_hash.hex().encode()))
+    headers.append(_CONTENT_TYPE)
+    return KafkaRecord(key=key, value=orjson.dumps(data), headers=headers)
 
 
 class NotPlain(ValueError):
@@ -113,7 +122,7 @@ def _plain_stored(value: Any) -> Any:
     return value
 
 
-def record_of_stored(notification: Any) -> KafkaRecord | None:
+def record_of_stored(notification: Any, chain_hash: bytes | None = None) -> KafkaRecord | None:
     """`record_of` straight from a stored event's JSON, without decoding the domain event;
     None when the state holds something this path does not know (a transcoding it does
     not map, or an older class version that decoding would upcast)."""
@@ -127,7 +136,7 @@ def record_of_stored(notification: Any) -> KafkaRecord | None:
         return None
     return _record(
         str(notification.originator_id), notification.originator_version, notification.id,
-        event_type_of(cls), state["timestamp"]["_data_"], data,
+        event_type_of(cls), state["timestamp"]["_data_"], data, chain_hash,
     )
 
 

@@ -1,7 +1,10 @@
 """The publisher: every event of the global log to Kafka, at least once, in per-aggregate order.
 
-It follows the log from its tracked position (`okr_tracking`, name `relay:<topic>`), sends
-each batch as CloudEvents (binary mode), waits until the broker acknowledged every record
+It follows the log from its tracked position (`okr_tracking`, name `relay:<topic>`), sealed
+events only, each record carrying its hash in the integrity chain (`ce_chainhash`): when the
+next events are not sealed yet it seals them itself, as any sealer would (eventstore/seals.py),
+so it never waits for another process. It sends each batch as CloudEvents (binary mode),
+waits until the broker acknowledged every record
 (idempotent producer, acks=all) and only then advances the position. A crash between the
 two republishes the batch: consumers drop the duplicates by event id. While the broker is
 down it retries with capped exponential backoff and reports its lag. One relay per topic
@@ -30,6 +33,7 @@ from consumers.publisher.config import RelayConfig
 from consumers.publisher.leadership import AdvisoryLock, LeadershipLost
 from eventstore import Store
 from eventstore.feed import DATABASE_UNAVAILABLE, EventFeed, NewEventSignal
+from eventstore.seals import seal_batch, sealed_rows
 from eventstore.tracking import record_position, tracked_position
 
 log = logging.getLogger(__name__)
@@ -103,39 +107,51 @@ class Relay:
         position = self.position()
         while not stop.is_set():
             self.lock.check()
-            batch = self.feed.read_raw(after=position, limit=self.config.batch_size)
-            if not batch:
+            sealed = self._sealed_after(position)
+            if not sealed:
                 self._wait_for_events(stop)
                 continue
-            self._publish(producer, batch)
+            batch = [notification for notification, _ in sealed]
+            self._publish(producer, batch, [chain_hash for _, chain_hash in sealed])
             self._record(batch)
             position = batch[-1].id
             backoff.reset()
 
-    def _publish(self, producer: KafkaProducer, batch: Sequence[Notification]) -> None:
+    def _sealed_after(self, position: int) -> list[tuple[Notification, bytes]]:
+        """The next sealed events with their hashes, sealing the next batch when none is."""
+        for _ in range(2):
+            with self.pool.connection() as conn:
+                sealed = sealed_rows(conn, self.feed, position, self.config.batch_size)
+            if sealed or not seal_batch(self.pool, self.feed, self.config.batch_size):
+                break
+        return sealed
+
+    def _publish(
+        self, producer: KafkaProducer, batch: Sequence[Notification], hashes: list[bytes]
+    ) -> None:
         """Send the batch and return only when the broker acknowledged every record.
 
         (Sending the next batch while this one is in flight, without a flush, was measured
         slower: more CPU per event, as the producer ships batches while reads interleave.)"""
-        futures = self._send(producer, batch)
+        futures = self._send(producer, batch, hashes)
         producer.flush(timeout=self.config.flush_timeout)
         self._acknowledged(batch, futures)
 
     def _send(
-        self, producer: KafkaProducer, batch: Sequence[Notification]
+        self, producer: KafkaProducer, batch: Sequence[Notification], hashes: list[bytes]
     ) -> list[FutureRecordMetadata]:
         # Encoded first, then sent back to back (as full producer batches, like any plain
         # producer loop), rather than interleaving each send with the next record's encoding.
-        records = [self._record_of(n) for n in batch]
+        records = [self._record_of(n, h) for n, h in zip(batch, hashes, strict=True)]
         send, topic = producer.send, self.config.topic
         return [send(topic, key=r.key, value=r.value, headers=r.headers) for r in records]
 
-    def _record_of(self, notification: Notification) -> KafkaRecord:
+    def _record_of(self, notification: Notification, chain_hash: bytes) -> KafkaRecord:
         """Encoded from the stored JSON when it can be (no domain event is built)."""
-        record = record_of_stored(notification) if self._plain_state else None
+        record = record_of_stored(notification, chain_hash) if self._plain_state else None
         if record is None:
             event = self.feed.app.mapper.to_domain_event(notification)
-            record = record_of(event, notification.id)
+            record = record_of(event, notification.id, chain_hash)
         return record
 
     def _acknowledged(

@@ -75,3 +75,22 @@ def leave_stuck_threads(code: int = 0) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+class AllOf:
+    """Several running parts as one: the first error of any, stopped and joined together."""
+
+    def __init__(self, *parts: Running) -> None:
+        self.parts = parts
+
+    @property
+    def error(self) -> BaseException | None:
+        return next((p.error for p in self.parts if p.error is not None), None)
+
+    def stop(self) -> None:
+        for part in self.parts:
+            part.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        for part in self.parts:
+            part.join(timeout)

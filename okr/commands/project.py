@@ -1,4 +1,4 @@
-"""`okr project`: run the projections alone."""
+"""`okr project`: run the projections (and the sealer of the integrity chain) alone."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from eventstore.sealer import start_sealer
 from okr.bootstrap import start_store
 from okr.commands.help import STORE, Command, settings_epilog
-from okr.commands.lifecycle import run_until_signalled
+from okr.commands.lifecycle import AllOf, run_until_signalled
 from projections.runner import start_projections
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,10 @@ def project(
     store = start_store()
     try:
         running = start_projections(store, only or None)
-        log.info("projections running: %s", ", ".join(w.spec.name for w in running.workers))
-        run_until_signalled(running, "a projection failed")
+        log.info("projections running: %s; sealing the log",
+                 ", ".join(w.spec.name for w in running.workers))
+        run_until_signalled(AllOf(running, start_sealer(store)),
+                            "a projection or the sealer failed")
     finally:
         store.close()
 

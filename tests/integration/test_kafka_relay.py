@@ -35,15 +35,22 @@ def all_envelopes(store: Store) -> list[Any]:
     return [envelope_of(r.event, r.position) for r in store.feed().read(0, 10**6)]
 
 
-def contract_headers(envelope: Any) -> list[tuple[str, bytes]]:
+def contract_headers(envelope: Any, seal: bytes) -> list[tuple[str, bytes]]:
     return [
         ("ce_specversion", b"1.0"), ("ce_id", envelope.id.encode()),
         ("ce_source", envelope.source.encode()), ("ce_type", envelope.type.encode()),
         ("ce_time", envelope.time.encode()), ("ce_subject", envelope.aggregate_id.encode()),
         ("ce_position", str(envelope.position).encode()),
         ("ce_aggregateversion", str(envelope.aggregate_version).encode()),
-        ("ce_actor", envelope.actor.encode()), ("content-type", b"application/json"),
+        ("ce_actor", envelope.actor.encode()), ("ce_chainhash", seal.hex().encode()),
+        ("content-type", b"application/json"),
     ]
+
+
+def seals(store: Store) -> dict[int, bytes]:
+    with store.pool.connection() as conn:
+        rows = conn.execute("SELECT position, hash FROM okr_integrity_seals").fetchall()
+    return {position: bytes(digest) for position, digest in rows}
 
 
 def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
@@ -63,13 +70,13 @@ def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
     finally:
         running.stop()
     assert running.error is None
-    by_id = {e.id: e for e in expected}
+    by_id, sealed = {e.id: e for e in expected}, seals(store)
     assert sorted(by_id) == sorted(dict(r.headers)["ce_id"].decode() for r in records)
-    assert len(records) == len(expected)
+    assert len(records) == len(expected) == len(sealed)
     for record in records:
         envelope = by_id[dict(record.headers)["ce_id"].decode()]
         assert record.key == envelope.aggregate_id.encode()
-        assert list(record.headers) == contract_headers(envelope)
+        assert list(record.headers) == contract_headers(envelope, sealed[envelope.position])
         assert json.loads(record.value) == envelope.data
     # Per-aggregate order: within a partition, each aggregate's versions come in order.
     versions: dict[str, list[int]] = defaultdict(list)

@@ -57,6 +57,11 @@ def test_the_relays_record_is_the_envelopes_record_byte_for_byte(
         expected = to_record(envelope_of(event, n.id))
         assert record_of(event, n.id) == expected
         assert record_of_stored(n) == expected
+        chain_hash = bytes(range(32))
+        sealed = to_record(envelope_of(event, n.id), chain_hash)
+        assert record_of(event, n.id, chain_hash) == sealed == record_of_stored(n, chain_hash)
+        assert sealed.headers == [*expected.headers[:-1], ("ce_chainhash", chain_hash.hex()
+                                                           .encode()), expected.headers[-1]]
 
 
 def test_stored_values_the_fast_path_does_not_know_are_left_to_decoding(

@@ -1,0 +1,56 @@
+"""`okr verify [--expect POSITION:HASH]`: recompute the integrity chain from the stored events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from eventstore.seals import events_table
+from eventstore.verify import Expected, Verdict, verify
+from okr.bootstrap import start_store
+
+EXPECT_HELP = ("A chain hash kept from earlier (a report's OKR-Chain-Hash, GET /v1/integrity): "
+               "the log must still give it at that position.")
+
+
+def verify_command(
+    expect: Annotated[str | None, typer.Option(
+        "--expect", metavar="POSITION:HASH", help=EXPECT_HELP)] = None,
+) -> None:
+    """Check every stored event against its seal; exit 1 naming the first bad position."""
+    console = Console(stderr=True)
+    try:
+        expected = None if expect is None else Expected.parse(expect)
+    except ValueError as error:
+        console.print(f"[red]--expect: {error}[/red]")
+        raise typer.Exit(code=2) from None
+    store = start_store(pool_size=1)
+    try:
+        verdict = _run(store.database_url, events_table(store.feed()), store.feed().head(),
+                       expected, console)
+    finally:
+        store.close()
+    typer.echo(verdict.message())
+    if verdict.ok and verdict.unsealed:
+        console.print(f"{verdict.unsealed} later events are not sealed yet (the sealer runs "
+                      "in okr serve, okr project and okr relay)")
+    if not verdict.ok:
+        raise typer.Exit(code=1)
+
+
+def _run(url: str, table: psycopg.sql.Composable, head: int, expected: Expected | None,
+         console: Console) -> Verdict:
+    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar, \
+            psycopg.connect(url) as conn:
+        task = bar.add_task("verify", total=max(head, 1))
+        return verify(conn, table, expect=expected,
+                      progress=lambda position: bar.update(task, completed=position))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify_command)

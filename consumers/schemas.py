@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from consumers.cloudevents import CONTENT_TYPE, HEADER_FIELDS, SPECVERSION
+from consumers.cloudevents import CHAIN_HASH, CONTENT_TYPE, HEADER_FIELDS, SPECVERSION
 from consumers.events import models
 from eventstore.envelope import SOURCE
 
@@ -78,6 +78,11 @@ def headers_schema(event_type: str) -> dict[str, Any]:
         elif name in ("ce_position", "ce_aggregateversion"):
             prop["pattern"] = "^[0-9]+$"
         properties[name] = prop
+    properties[CHAIN_HASH] = {
+        "type": "string", "pattern": "^[0-9a-f]{64}$",
+        "description": "The event's hash in the integrity chain (SHA-256, lowercase hex): "
+                       "the same as GET /v1/integrity/{ce_position}; see docs/integrity.md.",
+    }
     properties["content-type"] = {"type": "string", "const": CONTENT_TYPE}
     return {"type": "object", "required": list(properties), "properties": properties}
 

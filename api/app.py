@@ -27,6 +27,7 @@ from api.routers import (
     ops,
     organisation,
     reads,
+    reports,
 )
 from api.sse import Broadcaster
 from api.tables import ensure_api_tables
@@ -106,7 +107,8 @@ def create_app(
     app.state.ready_max_lag = 1000
     app.state.sse_heartbeat = 15.0
     install_error_handlers(app)
-    for router in (organisation, cycles, objectives, key_results, reads, events, integrity, ops):
+    for router in (organisation, cycles, objectives, key_results, reads, reports, events,
+                   integrity, ops):
         app.include_router(router.router)
     # Outermost last: access log -> body limit -> database errors -> idempotency -> routes.
     app.add_middleware(Idempotency, state=app.state)

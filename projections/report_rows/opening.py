@@ -1,0 +1,94 @@
+"""Opening a report: the position it reflects, the chain hash sealing that position, and its
+rows, read in one snapshot.
+
+`reflected_position` is the one place that says which position a report reflects (contract
+section 2: as of T, the last position recorded at or before T; a current report, the
+projections' position). A report is ready when the projections and the sealer have both
+reached that position; its rows then stream from a connection of its own, in a read-only
+repeatable-read transaction, so a current report's rows, position and hash agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from eventstore.seals import seal_at, sealed_position
+from projections.audit import AUDIT
+from projections.report_rows.base import ReportParams, ReportSpec, Row
+
+SLOWEST_PROJECTION = (
+    "SELECT coalesce(min(position), 0) FROM okr_tracking WHERE name LIKE 'projection:%'")
+# Until the events table has a `recorded_at` column (issue 10), the audit trail's times
+# stand in for it.
+POSITION_AT = (f"SELECT coalesce(max(position), 0) FROM {AUDIT.schema}.entries "
+               "WHERE recorded_at <= %s").encode()
+
+
+def reflected_position(conn: psycopg.Connection[Any], instant: datetime | None) -> int:
+    """The position a report as of `instant` (None: a current one) reflects."""
+    if instant is None:
+        row = conn.execute(SLOWEST_PROJECTION.encode()).fetchone()
+    else:
+        row = conn.execute(POSITION_AT, (instant,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def ready(conn: psycopg.Connection[Any], position: int) -> bool:
+    """The projections and the sealer have both processed `position`."""
+    row = conn.execute(SLOWEST_PROJECTION.encode()).fetchone()
+    projected = int(row[0]) if row else 0
+    return projected >= position and sealed_position(conn) >= position
+
+
+@dataclass
+class OpenedReport:
+    """A report ready to stream; `rows` holds a connection until exhausted or closed."""
+
+    spec: ReportSpec
+    params: ReportParams
+    position: int
+    chain_hash: str
+    rows: Iterator[Row]
+
+
+def open_report(
+    url: str, spec: ReportSpec, params: ReportParams, position: int
+) -> OpenedReport | None:
+    """The report at `position` (from `reflected_position`), once `ready`; None when a
+    current report's snapshot shows a position not sealed yet (ask again)."""
+    spec.check(params)
+    conn = psycopg.connect(url)
+    try:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        instant = spec.instant(params)
+        if instant is None:
+            position = reflected_position(conn, None)
+        seal = seal_at(conn, position)
+        if seal is None:
+            conn.close()
+            return None
+        rows = spec.rows(conn, params)
+    except BaseException:
+        conn.close()
+        raise
+    return OpenedReport(spec, params, position, seal.hash.hex(), _closing(rows, conn))
+
+
+def _closing(rows: Iterator[Row], conn: psycopg.Connection[Any]) -> Iterator[Row]:
+    """The rows, closing the connection (and its snapshot) at the end, or when abandoned."""
+    try:
+        yield from rows
+    finally:
+        conn.close()
+
+
+def position_if_ready(conn: psycopg.Connection[Any], instant: datetime | None) -> int | None:
+    """The position a report as of `instant` reflects, if it is ready to be read."""
+    position = reflected_position(conn, instant)
+    return position if ready(conn, position) else None

@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import rfc8785
 import xlsxwriter
@@ -174,3 +174,12 @@ def _about(meta: ReportMeta) -> list[tuple[str, str]]:
         ("verify", f"okr verify --expect {meta.position}:{meta.chain_hash}"),
         *([("health", HEALTH_RULE)] if meta.name == "alignment" else []),
     ]
+
+
+Format = Literal["csv", "xlsx", "json"]
+Writer = Callable[[ReportMeta, tuple[str, ...], Iterable[tuple[Any, ...]]], Iterator[bytes]]
+WRITERS: dict[str, Writer] = {
+    "csv": lambda _, columns, rows: csv_stream(columns, rows),
+    "xlsx": xlsx_stream,
+    "json": json_stream,
+}

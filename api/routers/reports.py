@@ -3,7 +3,6 @@ with the log position they reflect and its chain hash (contract section 7)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from api import schemas as s
 from api.auth import Viewer
 from api.deps import StoreDep
 from api.errors import NotCaughtUp, error_responses
-from api.report_formats import MEDIA_TYPES, ReportMeta, csv_stream, json_stream, xlsx_stream
+from api.report_formats import MEDIA_TYPES, WRITERS, Format, ReportMeta
 from api.timeparams import AsOf, Instant, ValidAt
 from domain.errors import NotFound
 from eventstore import Store
@@ -24,13 +23,6 @@ from projections.report_rows import REPORTS, ReportParams, ReportSpec
 from projections.report_rows.opening import OpenedReport, open_report, position_if_ready
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-Format = Literal["csv", "xlsx", "json"]
-Writer = Callable[[ReportMeta, tuple[str, ...], Iterable[tuple[Any, ...]]], Iterator[bytes]]
-WRITERS: dict[str, Writer] = {
-    "csv": lambda _, columns, rows: csv_stream(columns, rows),
-    "xlsx": xlsx_stream,
-    "json": json_stream,
-}
 DOWNLOAD: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report as a download (`Content-Disposition: attachment`), with the "
                    "headers `OKR-Position` and `OKR-Chain-Hash`",

@@ -262,3 +262,24 @@ def test_report_errors_are_problems(api: Api, org: Org, history: dict[str, Any])
     assert_problem(api.get("/v1/reports/history", params={"cycle": "2026-Q4"}), 422)
     assert_problem(api.get("/v1/reports/audit", params={"format": "pdf"}), 422)
     assert_problem(api.get("/v1/reports/audit", token="nobody"), 401)
+
+
+def test_okr_report_writes_the_same_bytes_as_the_download(
+    api: Api, history: dict[str, Any], database_url: str, tmp_path: Any,
+) -> None:
+    from typer.testing import CliRunner
+
+    from okr.cli import app as cli
+
+    for fmt in ("csv", "xlsx", "json"):
+        output = tmp_path / f"alignment.{fmt}"
+        result = CliRunner().invoke(cli, [
+            "report", "alignment", "--cycle", "2026-Q4", "--as-of", history["t1"].isoformat(),
+            "--format", fmt, "--output", str(output)], env={"OKR_DATABASE_URL": database_url})
+        assert result.exit_code == 0, result.output
+        answer = download(api, "alignment", fmt, cycle="2026-Q4", as_of=history["t1"])
+        assert output.read_bytes() == answer.content
+        assert answer.headers["OKR-Chain-Hash"] in result.stderr
+    result = CliRunner().invoke(cli, ["report", "changes", "--cycle", "2026-Q4", "-o", "-"],
+                                env={"OKR_DATABASE_URL": database_url})
+    assert result.exit_code == 2 and "needs since" in result.stderr

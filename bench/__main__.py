@@ -23,6 +23,7 @@ from rich.table import Table
 
 from bench import (  # noqa: F401 - they register metrics
     http_metrics,
+    integrity_metrics,
     kafka_metrics,
     sse_replay,
     store_metrics,
@@ -30,6 +31,7 @@ from bench import (  # noqa: F401 - they register metrics
 from bench.dataset import SCALES, load
 from bench.harness import REGISTRY, Context, Result
 from eventstore.database import EmbeddedPostgres, create_database, drop_database
+from eventstore.seals import seal_all
 from okr.bootstrap import start_store
 from okr.settings import Settings
 from projections.runner import catch_up
@@ -64,7 +66,10 @@ def _load(ctx_url: str, scale: str) -> tuple[list[str], float]:
         began = time.perf_counter()
         catch_up(store)
         console.print(f"projections caught up in {time.perf_counter() - began:.0f} s")
-        return [q.key for q in quarters], took
+        began = time.perf_counter()
+        seal_all(store.pool, store.feed())
+        console.print(f"integrity chain sealed in {time.perf_counter() - began:.0f} s")
+        return [q.key for q in quarters], store.feed().head() / took
     finally:
         store.close()
 
@@ -93,11 +98,11 @@ def main() -> None:
     with server(args.database_url) as server_url:
         drop_database(server_url, DATABASE)
         url = create_database(server_url, DATABASE)
-        cycles, _ = _load(url, args.scale)
+        cycles, load_rate = _load(url, args.scale)
         store = start_store(Settings(database_url=url))
         results: dict[str, Result] = {}
         try:
-            ctx = Context(store, url, args.scale, cycles)
+            ctx = Context(store, url, args.scale, cycles, load_rate)
             for name in names:
                 console.print(f"measuring {name}...")
                 try:

@@ -32,6 +32,7 @@ class Context:
     database_url: str
     scale: str
     cycles: list[str]
+    load_rate: float = 0.0  # events/s of the bulk load that filled the store
 
 
 Metric = Callable[[Context], Result]

@@ -139,10 +139,25 @@ def canonical_object(row: StoredRow) -> dict[str, Any]:
 UNREADABLE = (ValueError, KeyError, TypeError, OverflowError, TopicError, AttributeError)
 
 
+# The canonical object's members in RFC 8785 order (keys sorted by their UTF-16 code units,
+# as the library sorts them), each key already serialised. The object's shape is fixed, so
+# its bytes are composed from the library's serialisation of each value: the same bytes as
+# `rfc8785.dumps(canonical_object(row))` (tests/unit/test_canonical.py), at about half the
+# cost, the top-level object being half of what there is to serialise.
+MEMBERS = tuple(
+    (name, rfc8785.dumps(name) + b":")
+    for name in sorted(("id", "type", "subject", "time", "aggregate_type", "aggregate_id",
+                        "aggregate_version", "actor", "schema_version", "data"),
+                       key=lambda key: key.encode("utf-16be"))
+)
+
+
 def canonical_bytes(row: StoredRow) -> bytes:
     """RFC 8785 bytes of the row's canonical object, or of its raw stored form."""
     try:
-        return rfc8785.dumps(canonical_object(row))
+        hashed = canonical_object(row)
+        return b"{" + b",".join(key + rfc8785.dumps(hashed[name]) for name, key in MEMBERS) \
+            + b"}"
     except UNREADABLE:
         return unreadable(row)
 

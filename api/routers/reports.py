@@ -80,8 +80,7 @@ async def _opened(request: Request, store: Store, spec: ReportSpec,
     while True:
         position = await run_in_threadpool(_position_if_ready, store, spec.instant(params))
         if position is not None:
-            opened = await run_in_threadpool(open_report, store.database_url, spec, params,
-                                             position)
+            opened = await run_in_threadpool(open_report, store.pool, spec, params, position)
             if opened is not None:
                 return opened
         if anyio.current_time() >= deadline:

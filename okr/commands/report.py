@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from api.report_formats import WRITERS, Format, ReportMeta
 from domain.errors import DomainError
+from eventstore import Store
 from okr.bootstrap import start_store
 from projections.report_rows import REPORTS, ReportParams
 from projections.report_rows.opening import OpenedReport, open_report, position_if_ready
@@ -64,7 +65,7 @@ def report(
         to_cycle=to_cycle)
     store = start_store(pool_size=1)
     try:
-        opened = _open(store.database_url, spec, params, wait)
+        opened = _open(store, spec, params, wait)
         meta = ReportMeta(spec.name, params.given(), opened.position, opened.chain_hash,
                           spec.instant(params))
         _write(output, WRITERS[file_format](meta, spec.columns, _counted(opened, console)))
@@ -80,14 +81,14 @@ def report(
                   f"{opened.chain_hash}" + ("" if str(output) == "-" else f" -> {output}"))
 
 
-def _open(url: str, spec: Any, params: ReportParams, wait: float) -> OpenedReport:
+def _open(store: Store, spec: Any, params: ReportParams, wait: float) -> OpenedReport:
     spec.check(params)
     deadline = time.monotonic() + wait
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(store.database_url, autocommit=True) as conn:
         while True:
             position = position_if_ready(conn, spec.instant(params))
             if position is not None:
-                opened = open_report(url, spec, params, position)
+                opened = open_report(store.pool, spec, params, position)
                 if opened is not None:
                     return opened
             if time.monotonic() >= deadline:

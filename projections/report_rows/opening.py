@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from eventstore.seals import seal_at, sealed_position
 from projections.audit import AUDIT
@@ -57,35 +58,48 @@ class OpenedReport:
 
 
 def open_report(
-    url: str, spec: ReportSpec, params: ReportParams, position: int
+    pool: ConnectionPool[Any], spec: ReportSpec, params: ReportParams, position: int
 ) -> OpenedReport | None:
     """The report at `position` (from `reflected_position`), once `ready`; None when a
-    current report's snapshot shows a position not sealed yet (ask again)."""
+    current report's snapshot shows a position not sealed yet (ask again).
+
+    The rows hold a connection of `pool` (autocommit, as the store's) in a read-only
+    repeatable-read transaction until they are exhausted or closed."""
     spec.check(params)
-    conn = psycopg.connect(url)
+    conn = pool.getconn()
     try:
-        conn.read_only = True
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         instant = spec.instant(params)
         if instant is None:
             position = reflected_position(conn, None)
         seal = seal_at(conn, position)
         if seal is None:
-            conn.close()
+            _release(pool, conn)
             return None
         rows = spec.rows(conn, params)
     except BaseException:
-        conn.close()
+        _release(pool, conn)
         raise
-    return OpenedReport(spec, params, position, seal.hash.hex(), _closing(rows, conn))
+    return OpenedReport(spec, params, position, seal.hash.hex(), _closing(rows, pool, conn))
 
 
-def _closing(rows: Iterator[Row], conn: psycopg.Connection[Any]) -> Iterator[Row]:
-    """The rows, closing the connection (and its snapshot) at the end, or when abandoned."""
+def _closing(rows: Iterator[Row], pool: ConnectionPool[Any],
+             conn: psycopg.Connection[Any]) -> Iterator[Row]:
+    """The rows, ending the snapshot and giving the connection back at the end, or when
+    abandoned."""
     try:
         yield from rows
     finally:
-        conn.close()
+        _release(pool, conn)
+
+
+def _release(pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None:
+    try:
+        if not conn.closed:
+            conn.execute("ROLLBACK")
+    except psycopg.Error:
+        pass  # a broken connection: the pool replaces it
+    pool.putconn(conn)
 
 
 def position_if_ready(conn: psycopg.Connection[Any], instant: datetime | None) -> int | None:

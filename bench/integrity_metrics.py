@@ -67,21 +67,33 @@ def seal_vs_write(ctx: Context) -> Result:
         f"{sealing / max(ctx.load_rate, 1):.1f})"))
 
 
-@metric("verify_vs_read")
-def verify_vs_read(ctx: Context) -> Result:
-    began = time.perf_counter()
-    events = _read_all(ctx)
-    reading = events / (time.perf_counter() - began)
-    began = time.perf_counter()
+def _verify(ctx: Context) -> int:
     with psycopg.connect(ctx.database_url) as conn:
         verdict = verify(conn, events_table(ctx.store.feed()))
-    verifying = events / (time.perf_counter() - began)
     if not verdict.ok:
         raise RuntimeError(verdict.message())
-    return ratio_result(verifying, reading, at_least=0.4, unit="events/s",
+    return verdict.verified
+
+
+@metric("verify_vs_read")
+def verify_vs_read(ctx: Context) -> Result:
+    """Each side's best of three, measured in turns: the machine's load moves between
+    helpers' runs more than either side does."""
+    reading, verifying = [], []
+    for _ in range(3):
+        began = time.perf_counter()
+        events = _read_all(ctx)
+        reading.append(events / (time.perf_counter() - began))
+        began = time.perf_counter()
+        verified = _verify(ctx)
+        verifying.append(verified / (time.perf_counter() - began))
+    return ratio_result(max(verifying), max(reading), at_least=0.4, unit="events/s",
                         note="okr verify's check (events and seals through server-side "
-                             "cursors, canonical bytes, SHA-256); baseline: read and decode "
-                             "the same events in 5,000-event batches")
+                             "cursors, canonical bytes, SHA-256), one process; baseline: read "
+                             "and decode the same events in 5,000-event batches; best of 3 "
+                             f"each, in turns (verify {min(verifying):,.0f}-"
+                             f"{max(verifying):,.0f}, read {min(reading):,.0f}-"
+                             f"{max(reading):,.0f} events/s)")
 
 
 @metric("report_vs_tree")

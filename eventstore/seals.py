@@ -5,8 +5,7 @@ Sealing follows the log like a projection: a batch of events after the tracked p
 (`okr_tracking`, name `integrity:seals`), their seals and the new position in one
 transaction, the tracking row locked meanwhile (two sealers never seal the same position;
 a crash resumes after the last committed batch). It reads the log and writes only its own
-table, so it never holds up a writer. Each commit NOTIFYs `okr_integrity_sealed`, so
-followers of the seals (the relay) wake up as soon as a position is sealed.
+table, so it never holds up a writer.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from eventstore.feed import EventFeed
 from eventstore.tracking import record_position
 
 TRACKING_NAME = "integrity:seals"
-CHANNEL = "okr_integrity_sealed"
 BATCH_SIZE = 2000
 SEALS_DDL = (
     "CREATE TABLE IF NOT EXISTS okr_integrity_seals "
@@ -118,7 +116,6 @@ def seal_batch(pool: ConnectionPool[Any], feed: EventFeed, batch_size: int = BAT
                 for event, digest in zip(batch, hashes, strict=True):
                     copy.write_row((event.id, digest))
             record_position(cur, TRACKING_NAME, batch[-1].id)
-            cur.execute(f"NOTIFY {CHANNEL}")
         return len(batch)
 
 

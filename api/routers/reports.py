@@ -26,10 +26,17 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 DOWNLOAD: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report as a download (`Content-Disposition: attachment`), with the "
                    "headers `OKR-Position` and `OKR-Chain-Hash`",
-    "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                for media in MEDIA_TYPES.values()},
+    "content": {
+        MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
+        MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+        MEDIA_TYPES["json"]: {"schema": {
+            "type": "object", "required": ["report", "rows"], "properties": {
+                "report": {"type": "object", "required": ["name", "parameters", "position",
+                                                          "chain_hash"]},
+                "rows": {"type": "array", "items": {"type": "object"}}}}},
+    },
 }}
-Optional = Annotated[str | None, Query(max_length=200, pattern=s.NO_NUL)]
+ActorQuery = Annotated[str | None, Query(max_length=200, pattern=s.NO_NUL, description="audit")]
 InstantQuery = Annotated[Instant | None, Query(description="RFC 3339 with an offset")]
 
 
@@ -43,7 +50,7 @@ async def report(
     as_of: AsOf = None, valid_at: ValidAt = None,
     since: InstantQuery = None, until: InstantQuery = None,
     entity_id: Annotated[UUID | None, Query(description="audit")] = None,
-    actor: Optional = None,
+    actor: ActorQuery = None,
     owner_type: Annotated[Literal["team", "person"] | None, Query()] = None,
     owner_id: Annotated[UUID | None, Query()] = None,
     from_cycle: Annotated[s.CycleKey | None, Query()] = None,

@@ -129,10 +129,15 @@ def seal_all(pool: ConnectionPool[Any], feed: EventFeed) -> int:
     return total
 
 
+def events_table_name(feed: EventFeed) -> tuple[str, str]:
+    """The log's table: (schema, name)."""
+    recorder: Any = feed.app.recorder
+    return recorder.datastore.schema or "public", recorder.events_table_name
+
+
 def events_table(feed: EventFeed) -> sql.Composable:
     """The log's table, schema-qualified."""
-    recorder: Any = feed.app.recorder
-    return sql.Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+    return sql.Identifier(*events_table_name(feed))
 
 
 def sealed_rows(

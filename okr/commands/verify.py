@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from eventstore.seals import events_table
-from eventstore.verify import Expected, Verdict, verify
+from eventstore.seals import events_table_name
+from eventstore.verify import Expected, verify
 from okr.bootstrap import start_store
 
 EXPECT_HELP = ("A chain hash kept from earlier (a report's OKR-Chain-Hash, GET /v1/integrity): "
@@ -20,6 +19,9 @@ EXPECT_HELP = ("A chain hash kept from earlier (a report's OKR-Chain-Hash, GET /
 def verify_command(
     expect: Annotated[str | None, typer.Option(
         "--expect", metavar="POSITION:HASH", help=EXPECT_HELP)] = None,
+    processes: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes checking ranges of a long log (default: one per "
+                    "core; 1: all in this process).")] = None,
 ) -> None:
     """Check every stored event against its seal; exit 1 naming the first bad position."""
     console = Console(stderr=True)
@@ -30,8 +32,13 @@ def verify_command(
         raise typer.Exit(code=2) from None
     store = start_store(pool_size=1)
     try:
-        verdict = _run(store.database_url, events_table(store.feed()), store.feed().head(),
-                       expected, console)
+        feed = store.feed()
+        with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("verify", total=max(feed.head(), 1))
+            verdict = verify(store.database_url, events_table_name(feed), expect=expected,
+                             processes=processes,
+                             progress=lambda position: bar.update(task, completed=position))
     finally:
         store.close()
     typer.echo(verdict.message())
@@ -40,16 +47,6 @@ def verify_command(
                       "in okr serve, okr project and okr relay)")
     if not verdict.ok:
         raise typer.Exit(code=1)
-
-
-def _run(url: str, table: psycopg.sql.Composable, head: int, expected: Expected | None,
-         console: Console) -> Verdict:
-    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar, \
-            psycopg.connect(url) as conn:
-        task = bar.add_task("verify", total=max(head, 1))
-        return verify(conn, table, expect=expected,
-                      progress=lambda position: bar.update(task, completed=position))
 
 
 def register(app: typer.Typer) -> None:

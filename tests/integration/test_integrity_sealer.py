@@ -16,8 +16,8 @@ from eventstore import Store
 from eventstore import seals as seals_module
 from eventstore.canonical import GENESIS
 from eventstore.sealer import Sealer
-from eventstore.seals import chain, head_seal, seal_all, seal_at, seal_batch
-from eventstore.verify import verify
+from eventstore.seals import chain, events_table_name, head_seal, seal_all, seal_at, seal_batch
+from eventstore.verify import Expected, verify
 from tests.support.world import build_world, record_every_kind_of_event
 
 TOPIC = "domain.key_result:KeyResult.CheckedIn"
@@ -38,11 +38,8 @@ def stored_seals(store: Store) -> dict[int, bytes]:
     return {position: bytes(digest) for position, digest in rows}
 
 
-def verdict(store: Store) -> Any:
-    from eventstore.seals import events_table
-
-    with psycopg.connect(store.database_url) as conn:
-        return verify(conn, events_table(store.feed()))
+def verdict(store: Store, processes: int = 1) -> Any:
+    return verify(store.database_url, events_table_name(store.feed()), processes=processes)
 
 
 def test_every_stored_event_is_sealed_in_position_order(store: Store) -> None:
@@ -155,3 +152,32 @@ def test_unicode_and_extreme_numbers_written_through_the_domain_are_sealed(
     seal_all(store.pool, store.feed())
     assert stored_seals(store) == recomputed(store)
     assert verdict(store).ok
+
+
+def tamper(store: Store, statement: str, params: Any) -> None:
+    with psycopg.connect(store.database_url, autocommit=True) as conn:
+        conn.execute(statement.encode(), params)
+
+
+def test_worker_processes_checking_ranges_find_what_one_process_finds(store: Store) -> None:
+    world = build_world(store.app)
+    for value in range(60):
+        store.app.check_in(world.kr, value=float(value), actor="admin")
+    seal_all(store.pool, store.feed())
+    head = store.feed().head()
+    serial = verdict(store)
+    url, table = store.database_url, events_table_name(store.feed())
+    assert serial.ok and verify(url, table, processes=2, span=10) == serial
+    kept = Expected(head // 2, stored_seals(store)[head // 2])
+    assert verify(url, table, processes=2, span=10, expect=kept).ok
+    tamper(store, "UPDATE okrledger_events SET state = convert_to(replace(convert_from("
+                  "state, 'UTF8'), '\"admin\"', '\"Admin\"'), 'UTF8') "
+                  "WHERE notification_id = %s", (head - 5,))
+    changed = verify(url, table, processes=2, span=10, expect=kept)
+    assert changed == verdict(store) and changed.bad_position == head - 5
+    tamper(store, "DELETE FROM okrledger_events WHERE notification_id = %s", (head - 25,))
+    found = verify(url, table, processes=2, span=10, expect=kept)
+    assert found == verdict(store) and found.bad_position == head - 25
+    assert found.reason == "the sealed event is missing (deleted)"
+    wrong = Expected(head // 2, bytes(32))
+    assert verify(url, table, processes=2, span=10, expect=wrong).bad_position == head // 2

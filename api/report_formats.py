@@ -15,7 +15,7 @@ from typing import IO, Any, Literal
 import rfc8785
 import xlsxwriter
 
-from domain.health import HEALTH_RULE
+from domain.health import AT_RISK_CONFIDENCE, LAG_MARGIN
 
 CHUNK = 64 * 1024
 # A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -23,6 +23,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_ROWS = 1_048_576  # rows per sheet in Excel
 # Document properties when the report has no instant of its own: fixed, so bytes never change.
 EPOCH = datetime(2000, 1, 1)
+HEALTH_RULE = (f"off_track: progress more than {LAG_MARGIN:g} behind the linear pace of the "
+               f"cycle at the report's instant; else at_risk: latest confidence below "
+               f"{AT_RISK_CONFIDENCE:g} (an objective: the lowest of its key results'); "
+               "else on_track")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8; header=present",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

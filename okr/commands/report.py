@@ -18,6 +18,7 @@ from api.report_formats import WRITERS, Format, ReportMeta
 from domain.errors import DomainError
 from eventstore import Store
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 from projections.report_rows import REPORTS, ReportParams
 from projections.report_rows.opening import OpenedReport, open_report, position_if_ready
 
@@ -35,8 +36,10 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 def report(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(REPORTS)}.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file ('-': stdout).")],
-    file_format: Annotated[Format, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="FILE", help="The file ('-': stdout).")],
+    file_format: Annotated[Format, typer.Option(
+        "--format", metavar="FORMAT", help="csv, xlsx or json.")] = "csv",
     cycle: Annotated[str | None, typer.Option(help="alignment, changes")] = None,
     as_of: Annotated[str | None, typer.Option(help=f"alignment: {TIME_HELP}")] = None,
     valid_at: Annotated[str | None, typer.Option(help="alignment")] = None,
@@ -123,4 +126,4 @@ def _write(output: Path, chunks: Any) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(report)
+    app.command(cls=Command, epilog=settings_epilog(*STORE))(report)

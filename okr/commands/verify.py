@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from eventstore.seals import events_table_name
 from eventstore.verify import Expected, verify
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 
 EXPECT_HELP = ("A chain hash kept from earlier (a report's OKR-Chain-Hash, GET /v1/integrity): "
                "the log must still give it at that position.")
@@ -50,4 +51,4 @@ def verify_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(verify_command)
+    app.command("verify", cls=Command, epilog=settings_epilog(*STORE))(verify_command)

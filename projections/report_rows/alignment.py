@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from domain.errors import NotFound
-from domain.health import health, pace
+from domain.health import health, objective_health, pace
 from domain.progress import kr_progress, weighted_mean
 from projections.directory import DIRECTORY
 from projections.report_rows.base import Conn, ReportParams, ReportSpec, Row
@@ -71,16 +71,17 @@ def _flatten(roots: list[dict[str, Any]], names: dict[str, str],
         node, prefix, depth, parent = stack.pop()
         path = f"{prefix} / {node['title']}" if prefix else node["title"]
         krs = node["key_results"]
-        lowest = min((k["confidence"] for k in krs if k["confidence"] is not None), default=None)
+        judged = objective_health(node["progress"], expected, (k["confidence"] for k in krs))
         owner_type, owner_id = node["owner"]
         yield ("objective", path, depth, node["id"], parent, node["title"], owner_type, owner_id,
-               names.get(owner_id), node["progress"], expected,
-               health(node["progress"], expected, lowest), None, None, None, node["score"])
+               names.get(owner_id), node["progress"], expected, judged.value, None, None, None,
+               node["score"])
         for kr in krs:
             kr_type, kr_owner = kr["owner"] or node["owner"]
             yield ("key_result", f"{path} / {kr['title']}", depth + 1, kr["id"], node["id"],
                    kr["title"], kr_type, kr_owner, names.get(kr_owner), kr["progress"],
-                   expected, health(kr["progress"], expected, kr["confidence"]), kr["current"],
+                   expected, health(kr["progress"], expected, kr["confidence"]).value,
+                   kr["current"],
                    kr["target"], kr["confidence"], kr["score"])
         stack.extend((child, path, depth + 1, node["id"]) for child in reversed(node["children"]))
 

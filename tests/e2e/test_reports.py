@@ -156,7 +156,7 @@ def test_the_alignment_report_is_the_tree_flattened_with_owners_and_health(
         assert row["health"] == health(row["progress"], row["pace"], lowest)
         if row["type"] == "key_result":
             assert row["confidence"] == entity["confidence"]
-    assert {r["health"] for r in rows} >= {"at risk", "off track"}
+    assert {r["health"] for r in rows} >= {"at_risk", "off_track"}
     assert rows[0]["title"] == "Délight üsers"  # as of t1: renamed only later
 
 

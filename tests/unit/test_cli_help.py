@@ -55,6 +55,8 @@ READS = {
     "consume alerts": STORE | KAFKA,  # the ledger's database is the consumer's default
     "consume tree-mirror": STORE | KAFKA,
     "demo": STORE | {"host", "port"},
+    "report": STORE,
+    "verify": STORE,
 }
 
 

@@ -1,8 +1,8 @@
 """Realistic organisations at three scales, recorded fast with historical times.
 
 Writes go through the domain aggregates and `OkrApplication.save` in batches (hundreds of
-events per transaction), under a controllable clock that walks week by week through the
-quarters, so `recorded_at` spreads over a year.
+events per transaction), in a loading session (eventstore/txtime.py) under a controllable clock that
+walks week by week through the quarters, so `recorded_at` spreads over a year.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from domain import clock
 from domain.application import OkrApplication
 from domain.errors import DomainError
 from domain.key_result import KeyResult
+from eventstore.txtime import loading
 
 Progress = Callable[[int, int], None]
 
@@ -78,7 +79,7 @@ def _starts(index: int) -> date:
 
 def load(app: OkrApplication, scale: Scale, progress: Progress, seed: int = 7) -> list[Quarter]:
     rng, historical = random.Random(seed), HistoricalClock()
-    with clock.clock_installed(historical):
+    with loading(app), clock.clock_installed(historical):
         return _Loader(app, scale, rng, historical, progress).run()
 
 
@@ -154,8 +155,10 @@ class _Loader:
             chosen = self.rng.sample(quarter.key_results, min(len(quarter.key_results), 200))
             aggregates = [self.app.repository.get(kr) for kr in chosen]
             size = min(batch_size, count - offset)
+            # Each KR's check-ins one after the other: a save records the aggregates' events
+            # in turn, and a loading session needs their times in that order.
             for number in range(size):
-                kr = aggregates[number % len(aggregates)]
+                kr = aggregates[number * len(aggregates) // size]
                 assert isinstance(kr, KeyResult)
                 value = min(100.0, (week + 1) * 100 / WEEKS * self.rng.uniform(0.5, 1.2))
                 kr.check_in(value=round(value, 1), confidence=round(self.rng.random(), 2),

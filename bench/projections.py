@@ -3,7 +3,7 @@
     python -m bench.projections [--events 100000] [--objectives 1000] [--database-url URL]
 
 Records a cycle of `--objectives` objectives (4 KRs each) and check-ins up to `--events`
-events (saved in batches through the application, with historical times), then measures
+events (saved in batches through the application, loaded at historical times), then measures
 `catch_up` over all projections (events/s) and the latency of the alignment tree now and
 as of random past instants (p50/p95 over 40 queries each).
 """
@@ -27,6 +27,7 @@ from domain.application import OkrApplication
 from domain.key_result import KeyResult
 from eventstore import Store
 from eventstore.database import EmbeddedPostgres, create_database, drop_database
+from eventstore.txtime import loading
 from okr.bootstrap import start_store
 from okr.settings import Settings
 from projections.runner import catch_up
@@ -108,7 +109,7 @@ def main() -> None:
         try:
             stepping = SteppingClock(START)
             began = time.perf_counter()
-            with clock.clock_installed(stepping):
+            with loading(store.app), clock.clock_installed(stepping):
                 record(store.app, args.objectives, args.events)
             head = store.feed().head()
             print(f"recorded {head:,} events in {time.perf_counter() - began:.1f} s")

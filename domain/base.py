@@ -1,9 +1,15 @@
-"""The base of every okr-ledger aggregate: events take their time from the domain clock."""
+"""The base of every okr-ledger aggregate: provisional event times, replaced by the store's.
+
+An event is encoded with the time its command was decided; the store records it at its own
+time (`recorded_at`, strictly increasing in log order) and writes that time into the
+stored state. `on_recorded` then gives the aggregate in memory the same times.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from copy import deepcopy
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -14,10 +20,14 @@ from domain.errors import CycleClosed
 
 # Values that are never changed in place: a copy may share them with the original.
 IMMUTABLE_VALUES = frozenset({str, int, float, bool, type(None), UUID, datetime, date})
+TICK = timedelta(microseconds=1)
+# An `effective_at` that means "when the event is recorded": the event takes its own time,
+# so the store's `recorded_at` becomes its `effective_at` too.
+AT_RECORDING = datetime.min.replace(tzinfo=UTC)
 
 
 class OkrAggregate(Aggregate):
-    """An aggregate whose events are stamped by `domain.clock` (`recorded_at`)."""
+    """An aggregate whose events carry provisional times until the store records them."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> OkrAggregate:
         """A deep copy that shares immutable attribute values instead of rebuilding them.
@@ -42,17 +52,32 @@ class OkrAggregate(Aggregate):
     def trigger_event(
         self, event_class: type[CanMutateAggregate[Any]], **kwargs: Any
     ) -> None:
-        """Stamp the event no earlier than the aggregate's last one.
+        """Stamp the event provisionally, no earlier than the aggregate's last one.
 
-        A wall clock may step back, and writers in several processes read slightly
-        different clocks; `recorded_at` must still rise within an aggregate, or its
-        bitemporal rows would get empty or inverted ranges.
+        The store replaces the stamp, and an `effective_at` of AT_RECORDING with it. An
+        explicit `effective_at` never equals the stamp, so the store tells the two apart.
         """
         if kwargs.get("timestamp") is None:
-            now = clock.now()
-            floor = self.modified_on + timedelta(microseconds=1)
-            kwargs["timestamp"] = max(now, floor)
+            kwargs["timestamp"] = max(clock.now(), self.modified_on + TICK)
+        effective = kwargs.get("effective_at")
+        if effective is AT_RECORDING:
+            kwargs["effective_at"] = kwargs["timestamp"]
+        elif effective is not None and effective == kwargs["timestamp"]:
+            kwargs["timestamp"] += TICK
         super().trigger_event(event_class, **kwargs)
+
+    def on_recorded(self, stamps: Sequence[tuple[Any, datetime]]) -> bool:
+        """Take the times the store gave this aggregate's events just recorded (in order).
+
+        False when the state may differ from the one the stored events give (then the
+        application reads it back from the store).
+        """
+        for event, moment in stamps:
+            if event.originator_version == 1:
+                self._created_on = moment
+            if event.originator_version == self.version:
+                self._modified_on = moment
+        return True
 
     def _ensure_open(self) -> None:
         if getattr(self, "closed", False):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import clock
-from domain.base import CreatedEvent, EventClass, OkrAggregate
+from domain.base import AT_RECORDING, CreatedEvent, EventClass, OkrAggregate
 from domain.errors import InvalidInput
 from domain.progress import kr_progress
 from domain.values import (
@@ -113,9 +114,8 @@ class KeyResult(OkrAggregate):
         value = check_finite(value, "value")
         if self.kind == "binary" and value not in (0.0, 1.0):
             raise InvalidInput("a binary key result takes 0 or 1", field="value")
-        now = clock.now()
-        when = now if effective_at is None else check_aware(effective_at, "effective_at")
-        if when > now:
+        when = AT_RECORDING if effective_at is None else check_aware(effective_at, "effective_at")
+        if when > clock.now():
             raise InvalidInput("effective_at must not be in the future", field="effective_at")
         self._checked_in(
             value=value, confidence=check_unit_interval(confidence, "confidence"),
@@ -133,6 +133,21 @@ class KeyResult(OkrAggregate):
             self.current = value
             self.confidence = confidence
             self.current_effective_at = effective_at
+
+    def on_recorded(self, stamps: Sequence[tuple[Any, datetime]]) -> bool:
+        """A defaulted `effective_at` is the recorded time: the current one takes it too."""
+        super().on_recorded(stamps)
+        defaulted = [(e, t) for e, t in stamps if _defaulted(e)]
+        for checked_in, moment in defaulted:
+            if self.current_effective_at == checked_in.timestamp:
+                self.current_effective_at = moment
+                break
+        # A later explicit effective_at was compared with a provisional time, which the
+        # store may have moved past it: the stored events decide.
+        first = next((e.originator_version for e, _ in defaulted), None)
+        return first is None or not any(
+            e.originator_version > first and hasattr(e, "effective_at") and not _defaulted(e)
+            for e, _ in stamps)
 
     def grade(self, score: float, note: str | None, actor: str) -> None:
         self._ensure_open()
@@ -161,3 +176,7 @@ class KeyResult(OkrAggregate):
             raise InvalidInput("the target of a binary key result is fixed", field="target")
         if target == self.start:
             raise InvalidInput("target must differ from start", field="target")
+
+
+def _defaulted(event: Any) -> bool:
+    return bool(getattr(event, "effective_at", None) == event.timestamp)

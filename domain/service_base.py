@@ -11,7 +11,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
 
 from domain.base import OkrAggregate
 from domain.batching import Batch
@@ -217,6 +217,37 @@ class ServiceBase(Application[UUID]):
         self._notify(recordings)
         self._cache_saved(aggregates.values())
         return recordings
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Record the events (as the library does), then give the saved aggregates the
+        times the store recorded them at (its insert answers them with the positions)."""
+        events = processing_event.events
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        positions = self.recorder.insert_events(
+            stored, tracking=processing_event.tracking, **processing_event.saved_kwargs)
+        recordings = [
+            Recording(event, Notification(
+                id=position, originator_id=s.originator_id,
+                originator_version=s.originator_version, topic=s.topic, state=s.state))
+            for event, s, position in zip(events, stored, positions or (), strict=False)
+        ]
+        times = getattr(positions, "recorded_at", None)
+        if times:
+            self._take_times(processing_event, times)
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
+
+    def _take_times(self, processing_event: ProcessingEvent[UUID], times: list[Any]) -> None:
+        stamps: dict[UUID, list[tuple[Any, Any]]] = {}
+        for event, moment in zip(processing_event.events, times, strict=True):
+            stamps.setdefault(event.originator_id, []).append((event, moment))
+        aggregates = processing_event.aggregates
+        for aggregate_id, recorded in stamps.items():
+            aggregate = aggregates.get(aggregate_id)
+            if isinstance(aggregate, OkrAggregate) and not aggregate.on_recorded(recorded):
+                aggregates[aggregate_id] = self.repository.get(aggregate_id)
 
     def _evict(self, entity_ids: set[UUID]) -> None:
         cache = self.repository.cache

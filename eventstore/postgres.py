@@ -18,24 +18,48 @@ on every call cost more CPU than the rest of the round trip.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import register_topic, retry
 from psycopg import Connection
 from psycopg.sql import SQL, Composable, Identifier
 
 from domain.results import CommandKey, CommandResult, KeyedResult
+from eventstore.timesql import Names, dropped_functions, function_statements, table_statements
+from eventstore.txtime import (
+    LEGACY_SQLSTATE,
+    LOAD_REFUSED_SQLSTATE,
+    LOADING_SQLSTATE,
+    LegacyStore,
+    LoadRefused,
+    Positions,
+    StoreLoading,
+    provisional,
+)
 
-# An integrity-class SQLSTATE of our own, so the store reports it as `IntegrityError`.
-STALE_READ = "23K01"
+REFUSALS: dict[str, type[Exception]] = {
+    LOADING_SQLSTATE: StoreLoading, LOAD_REFUSED_SQLSTATE: LoadRefused,
+    LEGACY_SQLSTATE: LegacyStore,
+}
 
 
 class LockedInsertRecorder(PostgresApplicationRecorder):
-    """Inserts through `okr_insert_events_<type>()`: lock, notify and insert in one call.
+    """Inserts through `okr_insert_events_<type>()`: lock, time, notify and insert in one call.
+
+    The function gives every event its `recorded_at` (txtime.py, timesql.py): the database
+    clock's time, strictly after the last event's, or, while `loading` (a loading session),
+    the times the states were encoded with.
 
     `unchanged_reads` ({aggregate id: version}) names aggregates the events were decided
     on without changing them: when any has a newer event, nothing is inserted and
@@ -48,75 +72,31 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        schema = Identifier(self.datastore.schema)
-        table = Identifier(self.events_table_name)
+        self.names = Names(
+            schema=self.datastore.schema, table=self.events_table_name,
+            event_type=self.stored_event_type_name, id_type=self.datastore.originator_id_type,
+            channel=self.channel_name, lock_timeout=self.datastore.lock_timeout,
+        )
+        self.loading = False
         # Our own name: the library's es_insert_events_* function (no lock) stays untouched.
-        self.pg_function_name_insert_events = (
-            f"okr_insert_events_{self.datastore.originator_id_type}"
-        )
-        function = Identifier(self.pg_function_name_insert_events)
-        results = Identifier(
-            self.events_table_name.removesuffix("_events") + "_command_results")
+        self.pg_function_name_insert_events = self.names.insert_function
         self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{function}((%s), (%s), (%s), (%s), (%s), (%s), (%s), (%s))"
-        ).format(schema=schema, function=function)
-        self.sql_create_pg_function_insert_events = SQL(
-            "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[], "
-            "read_ids {id_type}[], read_versions bigint[], result_owners text[], "
-            "result_keys text[], result_fingerprints text[], results text[], "
-            "result_last_events integer[]) "
-            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
-            "DECLARE ids bigint[]; "
-            "BEGIN "
-            "SET LOCAL lock_timeout = '{lock_timeout}s'; "
-            "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
-            "IF EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version) "
-            "JOIN {schema}.{table} t ON t.originator_id = r.id "
-            "AND t.originator_version > r.version) THEN "
-            "RAISE EXCEPTION 'an aggregate read by these commands has changed' "
-            "USING ERRCODE = '{stale_read}'; "
-            "END IF; "
-            "NOTIFY {channel}; "
-            "WITH inserted AS (INSERT INTO {schema}.{table} "
-            "(originator_id, originator_version, topic, state) "
-            "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
-            "RETURNING notification_id) "
-            "SELECT array_agg(notification_id ORDER BY notification_id) INTO ids "
-            "FROM inserted; "
-            # Each keyed command's result, its position being that of its last event.
-            "INSERT INTO {schema}.{results} (owner, key, fingerprint, result) "
-            "SELECT o, k, f, jsonb_set(r::jsonb, ARRAY['position'], to_jsonb(ids[l + 1])) "
-            "FROM unnest(result_owners, result_keys, result_fingerprints, results, "
-            "result_last_events) AS x(o, k, f, r, l); "
-            "RETURN QUERY SELECT unnest(ids); "
-            "END; $BODY$"
-        ).format(
-            schema=schema, function=function, table=table, results=results,
-            event=Identifier(self.stored_event_type_name),
-            id_type=SQL(self.datastore.originator_id_type),
-            lock_timeout=self.datastore.lock_timeout,
-            channel=Identifier(self.channel_name),
-            stale_read=SQL(STALE_READ),
-        )
-        index = self.create_insert_function_statement_index
-        self.sql_create_statements[index] = self.sql_create_pg_function_insert_events
-        # Earlier stores had functions of the same name with fewer arguments.
-        event = Identifier(self.stored_event_type_name)
-        for arguments in (SQL("{schema}.{event}[]"),
-                          SQL("{schema}.{event}[], {id_type}[], bigint[]")):
-            self.sql_create_statements.insert(index, SQL(
-                "DROP FUNCTION IF EXISTS {schema}.{function}({arguments})"
-            ).format(schema=schema, function=function, arguments=arguments.format(
-                schema=schema, event=event, id_type=SQL(self.datastore.originator_id_type))))
-        self.sql_create_statements.insert(index, SQL(
+            "SELECT * FROM {schema}.{function}((%s), (%s)::text[], (%s)::timestamptz[], (%s), "
+            "(%s), (%s), (%s), (%s), (%s), (%s), (%s))"
+        ).format(schema=Identifier(self.names.schema),
+                 function=Identifier(self.names.insert_function))
+        results = self.names.sql(
             "CREATE TABLE IF NOT EXISTS {schema}.{results} (owner text NOT NULL, "
             "key text NOT NULL, fingerprint text NOT NULL, result jsonb NOT NULL, "
-            "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, key))"
-        ).format(schema=schema, results=results))
-        self.sql_select_command_result = SQL(
+            "recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, key))")
+        index = self.create_insert_function_statement_index
+        self.sql_create_statements[index:index + 1] = [
+            results, *table_statements(self.names), *dropped_functions(self.names),
+            *function_statements(self.names),
+        ]
+        self.sql_select_command_result = self.names.sql(
             "SELECT fingerprint, result::text FROM {schema}.{results} "
-            "WHERE owner = %s AND key = %s"
-        ).format(schema=schema, results=results)
+            "WHERE owner = %s AND key = %s")
         self._rendered: dict[tuple[object, ...], bytes] = {}
 
     def _render(self, conn: Connection[Any], key: tuple[object, ...],
@@ -137,15 +117,47 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
             )
             for e in stored_events
         ]
+        stamps = [provisional(e.state) for e in stored_events]
         reads: dict[UUID, int] = kwargs.get("unchanged_reads") or {}
         keyed: list[KeyedResult] = kwargs.get("command_results") or []
-        params = (rows, list(reads), list(reads.values()), [k.owner for k, _, _ in keyed],
-                  [k.key for k, _, _ in keyed], [k.fingerprint for k, _, _ in keyed],
+        params = (rows, [s.placeholder for s in stamps], [s.not_before for s in stamps],
+                  self.loading, list(reads), list(reads.values()),
+                  [k.owner for k, _, _ in keyed], [k.key for k, _, _ in keyed],
+                  [k.fingerprint for k, _, _ in keyed],
                   [result.to_json() for _, result, _ in keyed], [last for _, _, last in keyed])
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            query = self._render(conn, ("insert",), self.sql_invoke_pg_function_insert_events)
-            curs.execute(query, params, prepare=True)
-            return [row[self.pg_function_name_insert_events] for row in curs.fetchall()]
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                query = self._render(conn, ("insert",), self.sql_invoke_pg_function_insert_events)
+                curs.execute(query, params, prepare=True)
+                recorded = curs.fetchall()
+        except PersistenceError as error:
+            refusal = REFUSALS.get(getattr(error.__cause__, "sqlstate", None) or "")
+            if refusal is None:
+                raise
+            raise refusal(str(error)) from error
+        return Positions([r["event_position"] for r in recorded],
+                         [r["event_recorded_at"] for r in recorded])
+
+    @contextmanager
+    def loading_session(self) -> Iterator[None]:
+        """Hold the loading lock on a connection of our own, in an empty store, meanwhile
+        inserting the events' own times (a crashed loader's session releases the lock)."""
+        key = self.names.loading_key
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.transaction():
+                    conn.execute("SET LOCAL lock_timeout = '5s'")
+                    conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            except psycopg.errors.LockNotAvailable:
+                raise LoadRefused("another loading session holds the store") from None
+            try:
+                if self.max_notification_id():
+                    raise LoadRefused("the event store is not empty; loading needs an empty one")
+                self.loading = True
+                yield
+            finally:
+                self.loading = False
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_command_result(self, key: CommandKey) -> tuple[str, CommandResult] | None:

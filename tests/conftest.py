@@ -17,6 +17,7 @@ import pytest
 
 from domain.application import OkrApplication
 from eventstore.database import EmbeddedPostgres, create_database, drop_database, eventsourcing_env
+from eventstore.memory import MEMORY_ENV
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ def pg_app(pg_env: dict[str, str]) -> Iterator[OkrApplication]:
 
 @pytest.fixture
 def memory_app() -> Iterator[OkrApplication]:
-    app = OkrApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = OkrApplication(env=MEMORY_ENV)
     yield app
     app.close()
 

@@ -1,7 +1,8 @@
 """Fill an empty store with an organisation and several quarters of history.
 
 The history is simulated on an agenda of actions in time order; a `SimulatedClock` is
-advanced to each action's time so every event is recorded at a historical `recorded_at`.
+advanced to each action's time, and a loading session (eventstore/txtime.py) has the store record
+every event at that historical `recorded_at`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from domain.application import OkrApplication
 from domain.clock import clock_installed, system_clock
+from eventstore.txtime import loading
 from okr.demo import catalog, changes
 from okr.demo.clock import SimulatedClock
 from okr.demo.planning import create_objective, found_organisation, open_cycle
@@ -93,7 +95,8 @@ def generate(
         if progress is not None:
             progress(min(1.0, (when - origin).total_seconds() / span), quarter_of(when.date()).key)
 
-    with clock_installed(clock):
+    # A loading session: the store records each event at its simulated time.
+    with loading(app), clock_installed(clock):
         sim.agenda.run(before_each)
     if progress is not None:
         progress(1.0, quarters[-1].key)

@@ -1,4 +1,4 @@
-"""Every event records who caused it and why, and is stamped by the domain clock.
+"""Every event records who caused it and why, and is stamped by the store that records it.
 
 Events are read back from the store (`select_notifications` + the mapper), in both stores.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from uuid import UUID
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from domain.application import OkrApplication
 from domain.clock import clock_installed
 from domain.results import CommandResult
+from eventstore.txtime import LoadRefused, loading
 from tests.support.world import World, build_world, log_length, recorded_events
 
 T0 = datetime(2026, 10, 15, 8, 0, tzinfo=UTC)
@@ -94,33 +96,38 @@ def test_carry_over_records_its_reason(world: World) -> None:
     assert "unfinished" in [getattr(e, "reason", None) for e in events]
 
 
-def test_domain_clock_stamps_every_event_of_every_aggregate(any_app: OkrApplication) -> None:
-    with clock_installed(lambda: T0):
-        world = build_world(any_app)
-        world.app.check_in(world.kr, value=10, actor="a")
-        world.app.archive_objective(world.side, actor="a")
-        world.close()
+def test_store_stamps_every_event_when_it_records_it_strictly_increasing_in_log_order(
+    any_app: OkrApplication,
+) -> None:
+    before = datetime.now(UTC)
+    world = build_world(any_app)
+    world.app.check_in(world.kr, value=10, actor="a")
+    world.app.archive_objective(world.side, actor="a")
+    world.close()
+    after = datetime.now(UTC)
     events = recorded_events(any_app)
     kinds = {type(e).__qualname__.split(".")[0] for e in events}
     assert kinds == {"Team", "Person", "Cycle", "Objective", "KeyResult"}
-    # A frozen clock: each aggregate's later events are nudged a microsecond apart.
-    assert all(T0 <= e.timestamp < T0 + timedelta(milliseconds=1) for e in events)
-    assert T0 <= any_app.repository.get(world.goal).modified_on < T0 + timedelta(seconds=1)
+    stamps = [e.timestamp for e in events]
+    assert all(a < b for a, b in pairwise(stamps))
+    assert before <= stamps[0] and stamps[-1] <= after
+    # The aggregates in memory carry the times the store gave their events.
+    goal = any_app.repository.get(world.goal)
+    assert goal.modified_on == max(e.timestamp for e in events if e.originator_id == world.goal)
 
 
-def test_recorded_at_rises_within_an_aggregate_even_when_the_clock_steps_back(
+def test_an_installed_clock_does_not_set_recorded_at_outside_a_loading_session(
     any_app: OkrApplication,
 ) -> None:
     readings = iter([T0, T0 + timedelta(hours=1), T0, T0 - timedelta(days=1)])
+    before = datetime.now(UTC)
     with clock_installed(lambda: next(readings, T0)):
         team = any_app.create_team(name="T", parent_id=None, actor="a").id
         person = any_app.register_person(name="P", email="p@example.org", team_id=None,
                                          actor="a").id
         any_app.move_person(UUID(person), team_id=UUID(team), actor="a")
-    stamps = [e.timestamp for e in any_app.repository.get(UUID(person)).collect_events()]
-    history = [e.timestamp for e in recorded_events(any_app)
-               if str(e.originator_id) == person]
-    assert stamps == [] and history == sorted(history) and len(set(history)) == 2
+    stamps = [e.timestamp for e in recorded_events(any_app)]
+    assert all(a < b for a, b in pairwise(stamps)) and stamps[0] >= before
 
 
 @pytest.fixture
@@ -136,24 +143,46 @@ def ticking() -> Iterator[list[datetime]]:
         yield readings
 
 
-def test_events_recorded_in_order_have_increasing_clock_timestamps(
+def test_loading_session_records_each_event_at_its_clock_time_strictly_increasing(
     any_app: OkrApplication, ticking: list[datetime]
 ) -> None:
-    world = build_world(any_app)
-    world.app.check_in(world.kr, value=10, actor="a")
+    with loading(any_app):
+        world = build_world(any_app)
+        world.app.check_in(world.kr, value=10, actor="a")
     stamps = [e.timestamp for e in recorded_events(any_app)]
-    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert all(a < b for a, b in pairwise(stamps))
     assert set(stamps) <= set(ticking)
-    team = any_app.repository.get(world.team)
-    assert team.created_on == T0
-
-
-def test_system_clock_is_back_after_the_installed_clock_block(any_app: OkrApplication) -> None:
-    with clock_installed(lambda: T0):
-        any_app.create_team(name="Then", parent_id=None, actor="a")
+    assert any_app.repository.get(world.team).created_on == T0
     answer = any_app.create_team(name="Now", parent_id=None, actor="a")
     now_event = recorded_events(any_app, after=answer.position - 1)[0]
     assert abs(now_event.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_loading_session_refuses_a_store_that_is_not_empty(any_app: OkrApplication) -> None:
+    any_app.create_team(name="Here", parent_id=None, actor="a")
+    with pytest.raises(LoadRefused), loading(any_app):
+        pytest.fail("a loading session began on a store that is not empty")
+
+
+def test_loading_session_refuses_times_that_do_not_increase_or_are_ahead_and_records_nothing(
+    any_app: OkrApplication,
+) -> None:
+    moment = [T0]
+    with loading(any_app), clock_installed(lambda: moment[0]):
+        any_app.create_team(name="First", parent_id=None, actor="a")
+        assert_refused_load(any_app, lambda: any_app.create_team(
+            name="Same instant", parent_id=None, actor="a"))
+        moment[0] = datetime.now(UTC) + timedelta(hours=1)
+        assert_refused_load(any_app, lambda: any_app.create_team(
+            name="Future", parent_id=None, actor="a"))
+    assert log_length(any_app) == 1
+
+
+def assert_refused_load(app: OkrApplication, command: Callable[[], object]) -> None:
+    before = log_length(app)
+    with pytest.raises(LoadRefused):
+        command()
+    assert log_length(app) == before
 
 
 def test_stored_event_names_are_past_tense_and_stable(world: World) -> None:

@@ -15,7 +15,9 @@ from domain.key_result import KeyResult
 from tests.support.world import World, log_length, recorded_events
 
 DAY = timedelta(days=1)
-T0 = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+# The domain clock frozen at the real present: "now" of the valid-time rules (the store
+# records each check-in at its own time, later).
+T0 = datetime.now(UTC).replace(microsecond=0)
 
 
 
@@ -77,13 +79,12 @@ def test_tie_between_offsets_naming_the_same_instant_goes_to_the_later_recorded(
     assert current(world).current == 45.0
 
 
-def test_default_effective_at_is_the_domain_clock_now(world: World) -> None:
+def test_default_effective_at_is_the_recorded_at_the_store_gives(world: World) -> None:
     with clock_installed(lambda: T0):
         check_in(world, 50)
     checked_in = recorded_events(world.app)[-1]
-    assert checked_in.effective_at == T0
-    # recorded_at never falls behind the KR's previous event (recorded at the real now).
-    assert checked_in.timestamp > T0
+    assert checked_in.effective_at == checked_in.timestamp > T0
+    assert current(world).current_effective_at == checked_in.timestamp
 
 
 def test_check_in_without_confidence_clears_the_confidence_of_the_current_value(

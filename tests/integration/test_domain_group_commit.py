@@ -148,13 +148,17 @@ def test_a_stale_read_refuses_the_batch_and_each_command_runs_again(
     assert app.load(Objective, UUID(answer.id)).owner == owner
 
 
+# The smallest state the store accepts: it opens with the event's provisional time.
+STATE = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:00+00:00"}}'
+
+
 def test_the_store_refuses_events_decided_on_a_changed_aggregate(
     world: World, other: OkrApplication
 ) -> None:
     other.check_in(world.kr, value=1, actor="other")
     version = other.load(KeyResult, world.kr).version
     before = log_length(world.app)
-    new = StoredEvent(originator_id=uuid4(), originator_version=1, topic="t", state=b"{}")
+    new = StoredEvent(originator_id=uuid4(), originator_version=1, topic="t", state=STATE)
     with pytest.raises(IntegrityError):
         world.app.recorder.insert_events([new], unchanged_reads={world.kr: version - 1})
     assert log_length(world.app) == before

@@ -18,8 +18,9 @@ import pytest
 
 from domain.application import OkrApplication
 from domain.errors import DomainError
+from eventstore.memory import MEMORY_ENV
 
-MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+MEMORY = MEMORY_ENV
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ from domain.cycle import Cycle
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
+from eventstore.memory import MEMORY_ENV
 from okr.demo import DemoSummary, Scale, StoreNotEmpty, generate
 
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def _memory_app() -> OkrApplication:
-    return OkrApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return OkrApplication(env=MEMORY_ENV)
 
 
 def _events(app: OkrApplication) -> list[Any]:

@@ -165,8 +165,8 @@ $BODY$"""
 # Waits for the inserts in flight (SHARE conflicts with their EXCLUSIVE), then moves the
 # horizon to the clock: every event that will ever be recorded at or before it is committed.
 ADVANCE_HORIZON_FUNCTION = """
-CREATE OR REPLACE FUNCTION {schema}.okr_advance_horizon(asked timestamptz)
-RETURNS TABLE (settled_until timestamptz, is_loading boolean, position_then bigint)
+CREATE OR REPLACE FUNCTION {schema}.okr_advance_horizon()
+RETURNS TABLE (settled_until timestamptz, is_loading boolean)
 LANGUAGE plpgsql AS $BODY$
 BEGIN
 SET LOCAL lock_timeout = {lock_timeout};
@@ -174,11 +174,11 @@ SET LOCAL lock_timeout = {lock_timeout};
 SET LOCAL synchronous_commit = off;
 LOCK TABLE {schema}.{table} IN SHARE MODE;
 IF NOT pg_try_advisory_xact_lock_shared({loading_key}) THEN
-    RETURN QUERY SELECT c.horizon, true, NULL::bigint FROM {schema}.{clock} c;
+    RETURN QUERY SELECT c.horizon, true FROM {schema}.{clock} c;
     RETURN;
 END IF;
 RETURN QUERY UPDATE {schema}.{clock} c SET horizon = greatest(c.horizon, clock_timestamp())
-    RETURNING c.horizon, false, {schema}.okr_position_at(asked);
+    RETURNING c.horizon, false;
 END; $BODY$"""
 
 

@@ -49,7 +49,8 @@ class Names:
         return SQL(text).format(
             schema=Identifier(self.schema), table=Identifier(self.table),
             event=Identifier(self.event_type), id_type=SQL(self.id_type),
-            channel=Identifier(self.channel), lock_timeout=Literal(f"{self.lock_timeout}s"),
+            channel=Identifier(self.channel), channel_name=Literal(self.channel),
+            lock_timeout=Literal(f"{self.lock_timeout}s"),
             clock=Identifier(f"{self.prefix}_clock"),
             results=Identifier(f"{self.prefix}_command_results"),
             index=Identifier(f"{self.table}_recorded_at"),
@@ -76,8 +77,9 @@ def table_statements(names: Names) -> list[Composed]:
     )]
 
 
-# Lock, check, time, stamp, insert, keyed results: one call, one transaction. `given`: a
-# loading session's times (the placeholders), else the database clock's.
+# Lock, check, time, stamp, insert, keyed results: one call, one transaction, few statements
+# (each statement of a function costs more than the rows it handles). `given`: a loading
+# session's times (the placeholders), else the database clock's.
 INSERT_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{insert_function}(events {schema}.{event}[],
     placeholders text[], not_before timestamptz[], given boolean, read_ids {id_type}[],
@@ -85,66 +87,73 @@ CREATE OR REPLACE FUNCTION {schema}.{insert_function}(events {schema}.{event}[],
     result_fingerprints text[], results text[], result_last_events integer[])
 RETURNS TABLE (event_position bigint, event_recorded_at timestamptz)
 LANGUAGE plpgsql AS $BODY$
-DECLARE last_at timestamptz; horizon_at timestamptz; base timestamptz; ids bigint[];
-    times timestamptz[];
+DECLARE unlocked boolean; stale boolean; last_found boolean; last_at timestamptz;
+    base timestamptz;
 BEGIN
 SET LOCAL lock_timeout = {lock_timeout};
 LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
 -- A loading session holds the advisory lock: then only given times, else only the clock.
-IF pg_try_advisory_xact_lock_shared({loading_key}) = given THEN
+-- The notification is dropped with the transaction if a check below refuses.
+SELECT pg_try_advisory_xact_lock_shared({loading_key}),
+    EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version)
+            JOIN {schema}.{table} t ON t.originator_id = r.id
+            AND t.originator_version > r.version),
+    l.found, l.recorded_at,
+    greatest(clock_timestamp(), l.recorded_at + {microsecond}, c.horizon + {microsecond})
+INTO unlocked, stale, last_found, last_at, base
+FROM {schema}.{clock} c
+LEFT JOIN LATERAL (SELECT true AS found, t.recorded_at FROM {schema}.{table} t
+                   ORDER BY t.notification_id DESC LIMIT 1) l ON true,
+LATERAL pg_notify({channel_name}, '') n;
+IF unlocked = given THEN
     IF given THEN
         RAISE EXCEPTION 'no loading session holds the store' USING ERRCODE = {load_refused};
     END IF;
     RAISE EXCEPTION 'the store is loading (okr demo or import); retry later'
         USING ERRCODE = {loading};
 END IF;
-IF EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version)
-           JOIN {schema}.{table} t ON t.originator_id = r.id
-           AND t.originator_version > r.version) THEN
+IF stale THEN
     RAISE EXCEPTION 'an aggregate read by these commands has changed'
         USING ERRCODE = {stale_read};
 END IF;
-SELECT t.recorded_at INTO last_at FROM {schema}.{table} t
-    ORDER BY t.notification_id DESC LIMIT 1;
-IF FOUND AND last_at IS NULL THEN
+IF last_found AND last_at IS NULL THEN
     RAISE EXCEPTION 'this store holds events recorded before transaction time: run okr upgrade'
         USING ERRCODE = {legacy};
 END IF;
-IF given THEN
-    times := placeholders::timestamptz[];
-    IF EXISTS (SELECT 1 FROM unnest(times, not_before) WITH ORDINALITY AS g(t, nb, i)
-               WHERE g.t > clock_timestamp() OR g.t < g.nb
-               OR g.t <= coalesce(times[g.i - 1], last_at)) THEN
-        RAISE EXCEPTION 'given times must be past, strictly increasing, after the last event '
-            'and not before their effective_at' USING ERRCODE = {load_refused};
-    END IF;
-ELSE
-    SELECT c.horizon INTO horizon_at FROM {schema}.{clock} c;
-    base := greatest(clock_timestamp(), last_at + {microsecond}, horizon_at + {microsecond});
-    -- t(i) = greatest(base + i µs, t(i-1) + 1 µs, not_before(i)), as one running maximum.
-    SELECT array_agg(w.t ORDER BY w.i) INTO times FROM (
-        SELECT s.i, greatest(base, max(s.nb - (s.i - 1) * {microsecond}) OVER (ORDER BY s.i))
-            + (s.i - 1) * {microsecond} AS t
-        FROM unnest(not_before) WITH ORDINALITY AS s(nb, i)) w;
+IF given AND EXISTS (
+        SELECT 1 FROM unnest(placeholders::timestamptz[], not_before) WITH ORDINALITY
+            AS g(t, nb, i)
+        WHERE g.t > clock_timestamp() OR g.t < g.nb
+        OR g.t <= coalesce(placeholders[g.i - 1]::timestamptz, last_at)) THEN
+    RAISE EXCEPTION 'given times must be past, strictly increasing, after the last event '
+        'and not before their effective_at' USING ERRCODE = {load_refused};
 END IF;
-NOTIFY {channel};
-WITH inserted AS (
-    INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, recorded_at)
-    SELECT e.originator_id, e.originator_version, e.topic,
-        CASE WHEN given THEN e.state ELSE convert_to(replace(convert_from(e.state, 'UTF8'),
-            '"_data_":"' || placeholders[e.i] || '"',
-            '"_data_":"' || to_char(times[e.i] AT TIME ZONE 'UTC', {iso}) || '"'), 'UTF8') END,
-        times[e.i]
+RETURN QUERY
+WITH timed AS (
+    SELECT e.*, CASE WHEN given THEN placeholders[e.i]::timestamptz
+        -- t(i) = greatest(base + i µs, t(i-1) + 1 µs, not_before(i)): a running maximum.
+        ELSE greatest(base, max(not_before[e.i] - (e.i - 1) * {microsecond})
+                            OVER (ORDER BY e.i)) + (e.i - 1) * {microsecond} END AS t
     FROM unnest(events) WITH ORDINALITY AS e(originator_id, originator_version, topic, state, i)
-    ORDER BY e.i
-    RETURNING notification_id)
-SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted;
--- Each keyed command's result, its position being that of its last event.
-INSERT INTO {schema}.{results} (owner, key, fingerprint, result)
-SELECT o, k, f, jsonb_set(r::jsonb, ARRAY['position'], to_jsonb(ids[l + 1]))
-FROM unnest(result_owners, result_keys, result_fingerprints, results, result_last_events)
-    AS x(o, k, f, r, l);
-RETURN QUERY SELECT * FROM unnest(ids, times);
+), inserted AS (
+    INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, recorded_at)
+    SELECT x.originator_id, x.originator_version, x.topic,
+        CASE WHEN given THEN x.state ELSE convert_to(replace(convert_from(x.state, 'UTF8'),
+            '"_data_":"' || placeholders[x.i] || '"',
+            '"_data_":"' || to_char(x.t AT TIME ZONE 'UTC', {iso}) || '"'), 'UTF8') END,
+        x.t
+    FROM timed x ORDER BY x.i
+    RETURNING notification_id, recorded_at
+), keyed AS (
+    -- Each keyed command's result, its position being that of its last event.
+    INSERT INTO {schema}.{results} (owner, key, fingerprint, result)
+    SELECT o, k, f, jsonb_set(r::jsonb, ARRAY['position'], to_jsonb(ids.all_ids[l + 1]))
+    FROM unnest(result_owners, result_keys, result_fingerprints, results, result_last_events)
+        AS y(o, k, f, r, l),
+        (SELECT array_agg(notification_id ORDER BY notification_id) AS all_ids
+         FROM inserted) ids
+)
+SELECT i.notification_id, i.recorded_at FROM inserted i ORDER BY i.notification_id;
 END; $BODY$"""
 
 # The last position recorded at or before `t` (an index probe); older stores upgraded with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from domain import clock
 from domain.base import OkrAggregate
 from domain.errors import InvalidInput
 from eventstore import Store
+from eventstore.txtime import TICK, loading
 from projections import queries
 from projections.alignment import ALIGNMENT
 from projections.rebuild import rebuild
@@ -43,16 +45,18 @@ def test_audit_refuses_a_malformed_entity_id_as_invalid_input(store: Store) -> N
         queries.audit(conn, entity_id="not-a-uuid")
 
 
-def test_key_result_version_as_of_counts_check_ins_recorded_at_the_same_instant(
+def test_key_result_version_as_of_counts_every_check_in_recorded_by_then(
     store: Store,
 ) -> None:
-    with clock.clock_installed(lambda: DAY1):
-        org = build_org(store.app)
-    with clock.clock_installed(lambda: DAY1 + timedelta(days=1)):
-        store.app.check_in(org.key_result, value=1, actor="a")
-        last = store.app.check_in(org.key_result, value=2, actor="a")
-    with clock.clock_installed(lambda: DAY1 + timedelta(days=3)):
-        store.app.check_in(org.key_result, value=3, actor="a")
+    ticks = count()
+    with loading(store.app):
+        with clock.clock_installed(lambda: DAY1 + next(ticks) * TICK):
+            org = build_org(store.app)
+        with clock.clock_installed(lambda: DAY1 + timedelta(days=1) + next(ticks) * TICK):
+            store.app.check_in(org.key_result, value=1, actor="a")
+            last = store.app.check_in(org.key_result, value=2, actor="a")
+        with clock.clock_installed(lambda: DAY1 + timedelta(days=3)):
+            store.app.check_in(org.key_result, value=3, actor="a")
     catch_up(store)
     with store.pool.connection() as conn:
         then = queries.key_result_detail(conn, org.key_result, as_of=DAY1 + timedelta(days=2))

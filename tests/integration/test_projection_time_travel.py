@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import clock
 from domain.errors import DomainError
 from eventstore import Store
+from eventstore.txtime import TICK, loading
 from projections.runner import catch_up
 from projections.tree import alignment_tree
 from tests.support.oracle import oracle_tree
@@ -38,18 +41,21 @@ step = st.one_of(
 
 
 def play(store: Store, cycle: str, steps: list[Any], start: datetime) -> list[datetime]:
-    """Run the steps two per hour (ties in recorded_at happen); the instants used."""
-    app, times = store.app, [start]
-    team = app.create_team(name="T", parent_id=None, actor="a").id
+    """Run the steps two per hour, loaded at those past instants (the events of one step a
+    microsecond apart); the instants used."""
+    app, times, ticks = store.app, [start], count()
+    with clock.clock_installed(lambda: start + next(ticks) * TICK):
+        team = app.create_team(name="T", parent_id=None, actor="a").id
+        app.create_cycle(key=cycle, starts_on=start.date(),
+                         ends_on=(start + timedelta(90)).date(), actor="a")
     owner = {"type": "team", "id": team}
-    app.create_cycle(key=cycle, starts_on=start.date(), ends_on=(start + timedelta(90)).date(),
-                     actor="a")
     objectives: list[UUID] = []
     krs: list[UUID] = []
     for number, (kind, *args) in enumerate(steps, start=1):
         now = start + timedelta(hours=number // 2)
         times.append(now)
-        with clock.clock_installed(lambda now=now: now), contextlib.suppress(DomainError):
+        with clock.clock_installed(lambda now=now: now + next(ticks) * TICK), \
+                contextlib.suppress(DomainError):
             apply_step(app, kind, args, cycle, owner, objectives, krs, now)
     return times
 
@@ -99,6 +105,13 @@ SETUP = [("objective", 0, False), ("objective", 0, True), ("objective", 1, True)
          ("kr", 0, 10.0), ("kr", 1, -20.0), ("kr", 2, 50.0), ("kr", 0, 100.0)]
 
 
+@pytest.fixture
+def loaded(store: Store) -> Iterator[Store]:
+    """The store in a loading session for the whole test (all its examples)."""
+    with loading(store.app):
+        yield store
+
+
 @given(
     steps=st.lists(step, min_size=5, max_size=30).map(lambda s: SETUP + s),
     picks=st.tuples(st.integers(0, 40), st.integers(0, 40)),
@@ -106,8 +119,9 @@ SETUP = [("objective", 0, False), ("objective", 0, True), ("objective", 1, True)
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_tree_as_of_any_instant_equals_the_fold_of_events_up_to_it(
-    store: Store, steps: list[Any], picks: tuple[int, int]
+    loaded: Store, steps: list[Any], picks: tuple[int, int]
 ) -> None:
+    store = loaded
     example = next(EXAMPLES)
     cycle = f"P-{example}"
     start = BASE + timedelta(days=30 * example)

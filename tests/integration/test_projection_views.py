@@ -1,10 +1,11 @@
-"""Each read model against a scenario recorded at controlled times."""
+"""Each read model against a scenario loaded at controlled past times (a loading session)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from itertools import count
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from domain import clock
 from domain.errors import InvalidInput
 from eventstore import Store
+from eventstore.txtime import TICK, loading
 from projections import queries
 from projections.rebuild import rebuild
 from projections.runner import catch_up
@@ -26,12 +28,21 @@ def day(n: int) -> datetime:
 
 @contextmanager
 def at(when: datetime) -> Iterator[None]:
-    with clock.clock_installed(lambda: when):
+    """Record what the block does at `when` (a microsecond apart, as the store needs)."""
+    ticks = count()
+    with clock.clock_installed(lambda: when + next(ticks) * TICK):
         yield
 
 
 @pytest.fixture
-def org(store: Store) -> Org:
+def loaded(store: Store) -> Iterator[None]:
+    """The test's history goes into the empty store at the past instants it names."""
+    with loading(store.app):
+        yield
+
+
+@pytest.fixture
+def org(store: Store, loaded: None) -> Org:
     with at(day(1)):
         return build_org(store.app)
 
@@ -91,7 +102,8 @@ def test_check_in_list_is_ordered_by_valid_time_and_respects_as_of(
         store.app.check_in(org.key_result, value=20, effective_at=day(2), actor="bob")
     items = read(store, queries.check_ins, org.key_result)
     assert [(i["value"], i["actor"]) for i in items] == [(20, "bob"), (40, "ann")]
-    assert len(read(store, queries.check_ins, org.key_result, as_of=day(5))) == 1
+    later_on_day5 = day(5) + timedelta(hours=1)
+    assert len(read(store, queries.check_ins, org.key_result, as_of=later_on_day5)) == 1
 
 
 def test_audit_trail_records_field_changes_with_actor_and_reason(

@@ -29,6 +29,7 @@ from api.routers import (
     reads,
     reports,
 )
+from api.settle import Settler
 from api.sse import Broadcaster
 from api.tables import ensure_api_tables
 from api.writer import Commands, CommandWriter
@@ -62,6 +63,7 @@ def create_app(
             with pool.connection() as conn:
                 ensure_api_tables(conn)
             app.state.api_pool, app.state.idempotency_pool = pool, claims
+            app.state.settler = Settler(store.pool, store.transaction_clock())
             app.state.tokens = TokenStore(pool, config.bootstrap_token)
             projections, sealer = (
                 await anyio.to_thread.run_sync(_start_followers, store)

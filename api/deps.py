@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-import anyio
 import psycopg
-from fastapi import Depends, Header, Query, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import Depends, Header, Request
 
-from api.errors import NotCaughtUp
+from api.settle import Settler
 from api.writer import Commands
 from domain.errors import InvalidInput
 from eventstore import Store
-from projections.runner import slowest_position
+from eventstore.txtime import StoreLoading
 
 
 async def get_store(request: Request) -> Store:
@@ -47,39 +45,25 @@ async def if_match(
     return int(text)
 
 
-async def consistent(
-    request: Request,
-    after_position: Annotated[int | None, Query(
-        ge=0, le=2**62, description="Wait (up to 5 s) until the read models have processed "
-        "this position of the global log (read your writes); 503 otherwise",
-    )] = None,
-) -> None:
-    if not after_position:
-        return
-    timeout: float = request.app.state.read_wait_timeout
-    store: Store = request.app.state.store
-    # Poll on the event loop (each probe a short thread hop), so waiting readers never
-    # occupy the worker threads that commands need.
-    deadline = anyio.current_time() + timeout
-    while await run_in_threadpool(slowest_position, store.pool) < after_position:
-        if anyio.current_time() >= deadline:
-            raise NotCaughtUp(
-                f"the read models have not reached position {after_position} yet; retry",
-                headers={"Retry-After": "1"},
-            )
-        await anyio.sleep(0.02)
-
-
 def read_connection(
-    store: Annotated[Store, Depends(get_store)], _: Annotated[None, Depends(consistent)]
+    request: Request, store: Annotated[Store, Depends(get_store)],
 ) -> Iterator[psycopg.Connection[Any]]:
-    """A read-model connection, once the read models are at `after_position`."""
+    """A read-model connection. Until the store is known to be past any loading session
+    (it holds events and none loads), the read also keeps one from starting meanwhile."""
+    settler: Settler = request.app.state.settler
     with store.pool.connection() as conn:
-        yield conn
+        if settler.store_settled:
+            yield conn
+            return
+        if not settler.clock.hold_off_loading(conn):
+            raise StoreLoading("the store is loading (okr demo or import); retry later")
+        try:
+            yield conn
+        finally:
+            settler.clock.release(conn)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 CommandsDep = Annotated[Commands, Depends(get_commands)]
 IfMatch = Annotated[int | None, Depends(if_match)]
-Consistent = Annotated[None, Depends(consistent)]
 ReadConn = Annotated[psycopg.Connection[Any], Depends(read_connection)]

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from domain.errors import (
     DomainError,
@@ -22,6 +22,7 @@ from domain.errors import (
 )
 from eventstore.availability import DatabaseUnavailable
 from eventstore.feed import DATABASE_UNAVAILABLE
+from eventstore.txtime import StoreLoading
 
 log = logging.getLogger("api.errors")
 PROBLEM = "application/problem+json"
@@ -59,6 +60,14 @@ class NotCaughtUp(ApiError):
     title, type_name = "Read model not caught up", "not-caught-up"
 
 
+class NotModified(Exception):
+    """The client holds this answer already: 304, with the headers it would have had."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("not modified")
+        self.headers = headers
+
+
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (UnknownReference, 422),
@@ -71,7 +80,9 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (Forbidden, 403),
     (PayloadTooLarge, 413),
     (NotCaughtUp, 503),
+    (StoreLoading, 503),
 ]
+LOADING_RETRY_AFTER = "5"  # seconds: okr demo loads its history in seconds to minutes
 
 
 def status_of(error: Exception) -> int:
@@ -106,6 +117,16 @@ def _api_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return problem(status_of(error), error.detail, title=error.title,
                    type_name=error.type_name, headers=error.headers)
+
+
+def _store_loading(_: Request, error: Exception) -> JSONResponse:
+    return problem(503, str(error).splitlines()[0], title="The store is loading",
+                   type_name="store-loading", headers={"Retry-After": LOADING_RETRY_AFTER})
+
+
+def _not_modified(_: Request, error: Exception) -> Response:
+    assert isinstance(error, NotModified)
+    return Response(status_code=304, headers=error.headers)
 
 
 def _validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -145,6 +166,8 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StoreLoading, _store_loading)
+    app.add_exception_handler(NotModified, _not_modified)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for error in DATABASE_UNAVAILABLE:

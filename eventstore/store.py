@@ -14,6 +14,7 @@ from eventstore.availability import Availability
 from eventstore.database import eventsourcing_env, locate
 from eventstore.embedded import EmbeddedPostgres
 from eventstore.feed import EventFeed, NewEventSignal
+from eventstore.horizon import TransactionClock
 from eventstore.seals import ensure_seals_table
 from eventstore.tracking import ensure_tracking_table
 
@@ -38,6 +39,10 @@ class Store:
     def new_event_signal(self, poll_interval: float = 1.0) -> NewEventSignal:
         channel = getattr(self.app.recorder, "channel_name", "okrledger_events")
         return NewEventSignal(self.database_url, channel, poll_interval)
+
+    def transaction_clock(self) -> TransactionClock:
+        """Reading at an instant: the horizon, positions at an instant, loading sessions."""
+        return TransactionClock(self.app.recorder.names)  # type: ignore[attr-defined]
 
     def new_pool(self, name: str, *, max_size: int, **kwargs: Any) -> ConnectionPool[Any]:
         """Another pool on the store's database, guarded like the store's own (not opened)."""

@@ -23,7 +23,9 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS people_team ON {s}.people (team_id)",
     """CREATE TABLE IF NOT EXISTS {s}.cycles (
         key text PRIMARY KEY, id uuid NOT NULL, starts_on date NOT NULL, ends_on date NOT NULL,
-        status text NOT NULL, closed_at timestamptz)""",
+        status text NOT NULL, closed_at timestamptz, created_at timestamptz)""",
+    # Views built before it have NULL there ("known at any instant") until rebuilt.
+    "ALTER TABLE {s}.cycles ADD COLUMN IF NOT EXISTS created_at timestamptz",
 )
 
 Cur = psycopg.Cursor[Any]
@@ -51,9 +53,9 @@ def person_moved(cur: Cur, s: str, r: RecordedEvent) -> None:
 def cycle_created(cur: Cur, s: str, r: RecordedEvent) -> None:
     e = r.event
     cur.execute(
-        q("INSERT INTO {s}.cycles VALUES (%s, %s, %s, %s, 'open', NULL) ON CONFLICT DO NOTHING",
-          s),
-        (e.key, e.originator_id, e.starts_on, e.ends_on),
+        q("INSERT INTO {s}.cycles (key, id, starts_on, ends_on, status, created_at) "
+          "VALUES (%s, %s, %s, %s, 'open', %s) ON CONFLICT DO NOTHING", s),
+        (e.key, e.originator_id, e.starts_on, e.ends_on, e.timestamp),
     )
 
 

@@ -73,7 +73,7 @@ def _plain(value: Any) -> Any:
 def changes(conn: Conn, cycle: str, since: datetime, until: datetime) -> dict[str, Any] | None:
     if since > until:
         raise InvalidInput("since must not be later than until", field="since")
-    if not cycle_exists(conn, cycle):
+    if not cycle_exists(conn, cycle, until):
         return None
     objectives_a, krs_a = cycle_state(conn, cycle, ReadTime.of(since, None))
     objectives_b, krs_b = cycle_state(conn, cycle, ReadTime.of(until, None))

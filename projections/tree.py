@@ -12,7 +12,8 @@ from domain.progress import kr_progress, weighted_mean
 from projections.directory import DIRECTORY
 from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, ReadTime, S
 
-CYCLE_EXISTS = f"SELECT 1 FROM {DIRECTORY.schema}.cycles WHERE key = %s".encode()
+CYCLE_EXISTS = f"""SELECT 1 FROM {DIRECTORY.schema}.cycles WHERE key = %s
+    AND (created_at IS NULL OR created_at <= coalesce(%s::timestamptz, 'infinity'))""".encode()
 # Only what a node shows, as plain tuples with ids as text: the tree is the hottest read.
 TREE_KRS = f"""
     SELECT k.objective_id::text, k.id::text, k.title, ci.value, k.start, k.target, k.weight
@@ -24,8 +25,10 @@ TREE_OBJECTIVES = f"""
     WHERE cycle = %(cycle)s AND status = 'active' AND {VISIBLE}""".encode()
 
 
-def cycle_exists(conn: psycopg.Connection[Any], cycle: str) -> bool:
-    row = conn.execute(CYCLE_EXISTS, (cycle,)).fetchone()
+def cycle_exists(conn: psycopg.Connection[Any], cycle: str, at: datetime | None = None) -> bool:
+    """Whether the cycle was known at `at` (default: now): an answer as of a past instant
+    must not depend on what was created after it."""
+    row = conn.execute(CYCLE_EXISTS, (cycle, at)).fetchone()
     return row is not None
 
 
@@ -68,7 +71,7 @@ def alignment_tree(
     conn: psycopg.Connection[Any], cycle: str, as_of: datetime | None = None,
     valid_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    if not cycle_exists(conn, cycle):
+    if not cycle_exists(conn, cycle, as_of):
         return None
     at = ReadTime.of(as_of, valid_at)
     return {

@@ -8,6 +8,7 @@ from api import schemas as s
 from api.auth import Admin, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
+from api.reading import Current
 from projections import queries
 
 router = APIRouter(prefix="/v1/cycles", tags=["cycles"])
@@ -24,7 +25,7 @@ async def create_cycle(body: s.CycleCreate, commands: CommandsDep, who: Admin) -
 
 
 @router.get("", response_model=s.CycleList, responses=error_responses(401, 422, 503))
-def list_cycles(conn: ReadConn, _: Viewer) -> dict[str, object]:
+def list_cycles(_: Viewer, __: Current, conn: ReadConn) -> dict[str, object]:
     """List the cycles ordered by start date."""
     return {"items": queries.cycles(conn)}
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api import schemas as s
 from api.auth import Viewer
-from api.deps import Consistent, StoreDep
+from api.deps import StoreDep
 from api.errors import error_responses
+from api.reading import Current, settler_of
 from api.sse import Broadcaster, read_envelopes
 from domain.errors import InvalidInput
 
@@ -20,12 +21,14 @@ After = Annotated[int, Query(ge=0, le=2**62, description="Only events after this
 
 @router.get("", response_model=s.EventPage, responses=error_responses(401, 422, 503))
 def list_events(
-    store: StoreDep, _: Viewer, __: Consistent, after: After = 0,
+    store: StoreDep, response: Response, _: Viewer, __: Current, after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
 ) -> dict[str, object]:
     """A page of event envelopes in log order; pass `next_after` as `after` for the next."""
     items = read_envelopes(store, after, limit)
-    return {"items": items, "next_after": items[-1]["position"] if items else after}
+    next_after = items[-1]["position"] if items else after
+    response.headers["OKR-Position"] = str(next_after)  # the log up to its last event
+    return {"items": items, "next_after": next_after}
 
 
 @router.get(
@@ -48,6 +51,7 @@ async def stream_events(
         if not (text.isascii() and text.isdigit() and len(text) <= 18):
             raise InvalidInput("Last-Event-ID must be a position", field="Last-Event-ID")
         after = int(last_event_id.strip())
+    await settler_of(request).gate()
     broadcaster: Broadcaster = request.app.state.broadcaster
     return StreamingResponse(
         broadcaster.stream(after, request.app.state.sse_heartbeat),

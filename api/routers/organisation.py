@@ -11,6 +11,7 @@ from api import schemas as s
 from api.auth import Admin, TokenStore, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
+from api.reading import Current
 from projections import queries
 
 router = APIRouter(prefix="/v1", tags=["organisation"])
@@ -28,7 +29,7 @@ async def create_team(body: s.TeamCreate, commands: CommandsDep, who: Admin) -> 
 
 
 @router.get("/teams", response_model=s.TeamList, responses=error_responses(401, 422, 503))
-def list_teams(conn: ReadConn, _: Viewer) -> dict[str, object]:
+def list_teams(_: Viewer, __: Current, conn: ReadConn) -> dict[str, object]:
     """List every team."""
     return {"items": queries.teams(conn)}
 
@@ -46,7 +47,7 @@ async def register_person(
 
 
 @router.get("/people", response_model=s.PersonList, responses=error_responses(401, 422, 503))
-def list_people(conn: ReadConn, _: Viewer) -> dict[str, object]:
+def list_people(_: Viewer, __: Current, conn: ReadConn) -> dict[str, object]:
     """List every person."""
     return {"items": queries.people(conn)}
 

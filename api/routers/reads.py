@@ -12,7 +12,8 @@ from api import schemas as s
 from api.auth import Viewer
 from api.deps import ReadConn
 from api.errors import error_responses
-from api.timeparams import AsOf, Since, Until, ValidAt
+from api.reading import AsOfRead, Current, SettledUntilRead, UntilRead
+from api.timeparams import Since, ValidAt
 from domain.errors import NotFound
 from projections import queries
 
@@ -29,41 +30,41 @@ def _cycle_found(answer: dict[str, object] | None, cycle: str) -> dict[str, obje
 
 @router.get("/alignment-tree", response_model=s.AlignmentTree, responses=READ)
 def alignment_tree(
-    cycle: CycleQuery, conn: ReadConn, _: Viewer, as_of: AsOf = None, valid_at: ValidAt = None
+    cycle: CycleQuery, _: Viewer, at: AsOfRead, conn: ReadConn, valid_at: ValidAt = None
 ) -> dict[str, object]:
     """The cycle's forest of active objectives with rolled-up progress, at any instant."""
     return _cycle_found(
-        queries.alignment_tree(conn, cycle, as_of=as_of, valid_at=valid_at), cycle
+        queries.alignment_tree(conn, cycle, as_of=at.instant, valid_at=valid_at), cycle
     )
 
 
 @router.get("/audit", response_model=s.AuditPage, responses=error_responses(401, 422, 503))
 def audit(
-    conn: ReadConn, _: Viewer,
+    _: Viewer, at: UntilRead, conn: ReadConn,
     entity_id: Annotated[UUID | None, Query(description="Only this entity")] = None,
     actor: Annotated[str | None, Query(
         max_length=200, pattern=s.NO_NUL, description="Only this actor")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Recorded at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Recorded at or before")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`")] = None,
 ) -> dict[str, object]:
     """Who changed what, when, from what to what and why, ordered by position."""
-    return queries.audit(conn, entity_id=entity_id, actor=actor, since=since, until=until,
+    return queries.audit(conn, entity_id=entity_id, actor=actor, since=since, until=at.instant,
                          limit=limit, cursor=cursor)
 
 
 @router.get("/changes", response_model=s.Changes, responses=READ)
 def changes(
-    cycle: CycleQuery, since: Since, until: Until, conn: ReadConn, _: Viewer
+    cycle: CycleQuery, since: Since, _: Viewer, at: SettledUntilRead, conn: ReadConn,
 ) -> dict[str, object]:
     """What changed in a cycle between two instants."""
-    return _cycle_found(queries.changes(conn, cycle, since, until), cycle)
+    assert at.instant is not None
+    return _cycle_found(queries.changes(conn, cycle, since, at.instant), cycle)
 
 
 @router.get("/history", response_model=s.History, responses=error_responses(401, 422, 503))
 def history(
-    conn: ReadConn, _: Viewer,
+    _: Viewer, __: Current, conn: ReadConn,
     owner_type: Annotated[Literal["team", "person"] | None, Query()] = None,
     owner_id: Annotated[UUID | None, Query()] = None,
     from_cycle: Annotated[s.CycleKey | None, Query()] = None,
@@ -77,6 +78,6 @@ def history(
 
 
 @router.get("/insights/engagement", response_model=s.Engagement, responses=READ)
-def engagement(cycle: CycleQuery, conn: ReadConn, _: Viewer) -> dict[str, object]:
+def engagement(cycle: CycleQuery, _: Viewer, __: Current, conn: ReadConn) -> dict[str, object]:
     """Per team: check-ins, stale and lagging key results, alignment coverage."""
     return _cycle_found(queries.engagement(conn, cycle), cycle)

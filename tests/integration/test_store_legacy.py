@@ -12,9 +12,9 @@ import pytest
 
 from domain.application import OkrApplication
 from domain.clock import clock_installed
-from okr.horizon import TransactionClock
-from okr.legacy import legacy_events, upgrade
-from okr.txtime import LegacyStore
+from eventstore.horizon import TransactionClock
+from eventstore.legacy import legacy_events, upgrade
+from eventstore.txtime import LegacyStore
 
 NOW = datetime.now(UTC)
 T0 = NOW - timedelta(days=2)

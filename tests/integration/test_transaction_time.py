@@ -16,7 +16,7 @@ import pytest
 from domain.application import OkrApplication
 from domain.clock import clock_installed
 from domain.key_result import KeyResult
-from tests.unit.test_domain_world import World, build_world, recorded_events
+from tests.support.world import World, build_world, recorded_events
 
 # Each stored event's time as its state says it, and its check-in's valid time if any.
 STORED = """

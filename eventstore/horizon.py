@@ -13,10 +13,11 @@ from typing import Any
 
 import psycopg
 
-from okr.timesql import Names
+from eventstore.timesql import Names
 
 Conn = psycopg.Connection[Any]
-SLOWEST = "(SELECT min(position) FROM okr_tracking WHERE name LIKE 'projection:%%')"
+SLOWEST = "(SELECT min(position) FROM okr_tracking WHERE name LIKE %s)"
+PROJECTIONS = "projection:%"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class TransactionClock:
         self._probe = names.sql(
             "SELECT {schema}.okr_position_at(%s), coalesce(" + SLOWEST + ", -1)")
         self._position_at = names.sql("SELECT {schema}.okr_position_at(%s)")
+        self._processed = names.sql("SELECT coalesce(" + SLOWEST + ", -1)")
         self._loading = names.sql(
             "SELECT NOT pg_try_advisory_xact_lock_shared({loading_key}), "
             "EXISTS (SELECT 1 FROM {schema}.{table})")
@@ -49,9 +51,14 @@ class TransactionClock:
     def probe(self, conn: Conn, instant: datetime) -> tuple[int, int]:
         """The last position recorded at or before `instant`, and the projections' least
         position (-1 when unknown)."""
-        row = conn.execute(self._probe, (instant,)).fetchone()
+        row = conn.execute(self._probe, (instant, PROJECTIONS)).fetchone()
         assert row is not None
         return int(row[0]), int(row[1])
+
+    def processed(self, conn: Conn) -> int:
+        """The projections' least position (-1 when unknown)."""
+        row = conn.execute(self._processed, (PROJECTIONS,)).fetchone()
+        return int(row[0]) if row else -1
 
     def position_at(self, conn: Conn, instant: datetime) -> int:
         """The last position recorded at or before `instant` (0: none)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from okr.timesql import Names
+from eventstore.timesql import Names
 
 STATE_TIME = "(convert_from(state, 'UTF8')::jsonb #>> '{{timestamp,_data_}}')::timestamptz"
 

@@ -30,7 +30,7 @@ class UpgradeReport:
 
 
 def legacy_events(conn: psycopg.Connection[Any], names: Names) -> int:
-    """The events without a `recorded_at` (0: nothing to upgrade)."""
+    """The events without a `recorded_at` (0: nothing to upgrade; an index probe then)."""
     row = conn.execute(names.sql(
         "SELECT count(*) FROM {schema}.{table} WHERE recorded_at IS NULL")).fetchone()
     return int(row[0]) if row else 0

@@ -15,8 +15,10 @@ from eventstore.database import eventsourcing_env, locate
 from eventstore.embedded import EmbeddedPostgres
 from eventstore.feed import EventFeed, NewEventSignal
 from eventstore.horizon import TransactionClock
+from eventstore.legacy import legacy_events
 from eventstore.seals import ensure_seals_table
 from eventstore.tracking import ensure_tracking_table
+from eventstore.txtime import LegacyStore
 
 
 @dataclass
@@ -63,12 +65,18 @@ class Store:
             self.embedded.stop()
 
 
-def open_store(database_url: str | None, data_dir: Path, *, pool_size: int = 8) -> Store:
+def open_store(
+    database_url: str | None, data_dir: Path, *, pool_size: int = 8, legacy: bool = False,
+) -> Store:
     """The store at `database_url`, else in an embedded PostgreSQL in `data_dir`.
 
-    Raises StartupError (one line for the operator) when the database cannot be reached."""
+    Raises StartupError (one line for the operator) when the database cannot be reached. A
+    store holding events written before transaction time is refused (`LegacyStore`) unless
+    `legacy` (for `okr upgrade`).
+    """
     url, embedded = locate(database_url, data_dir)
     availability = Availability(url)
+    app: OkrApplication | None = None
     try:
         app = OkrApplication(env=eventsourcing_env(url))
         availability.guard(library_pool(app))
@@ -80,7 +88,14 @@ def open_store(database_url: str | None, data_dir: Path, *, pool_size: int = 8) 
         with pool.connection() as conn:
             ensure_tracking_table(conn)
             ensure_seals_table(conn)
+            old = 0 if legacy else legacy_events(conn, app.recorder.names)  # type: ignore[attr-defined]
+        if old:
+            pool.close()
+            raise LegacyStore(f"this event store holds {old} events recorded before "
+                              "transaction time: run `okr upgrade` once (docs/projections.md)")
     except BaseException:
+        if app is not None:
+            app.close()
         if embedded is not None:
             embedded.stop()
         raise

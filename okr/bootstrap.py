@@ -5,16 +5,31 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import typer
+from rich.console import Console
+
 from api.config import ApiConfig
 from consumers.publisher.config import RelayConfig
 from eventstore import Store, open_store
+from eventstore.txtime import LegacyStore
 from okr.settings import Settings
 
 
-def start_store(settings: Settings | None = None, *, pool_size: int = 8) -> Store:
-    """The store the settings name (`OKR_DATABASE_URL`, else embedded in `OKR_DATA_DIR`)."""
+def start_store(
+    settings: Settings | None = None, *, pool_size: int = 8, legacy: bool = False,
+) -> Store:
+    """The store the settings name (`OKR_DATABASE_URL`, else embedded in `OKR_DATA_DIR`).
+
+    A store written before transaction time ends the command with a hint (`okr upgrade`),
+    unless `legacy`.
+    """
     settings = settings or Settings()
-    return open_store(database_url(settings), settings.data_dir, pool_size=pool_size)
+    try:
+        return open_store(database_url(settings), settings.data_dir, pool_size=pool_size,
+                          legacy=legacy)
+    except LegacyStore as error:
+        Console(stderr=True).print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 def database_url(settings: Settings) -> str | None:

@@ -9,12 +9,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from domain.application import OkrApplication
 from domain.clock import clock_installed
 from eventstore.horizon import TransactionClock
 from eventstore.legacy import legacy_events, upgrade
 from eventstore.txtime import LegacyStore
+from okr.cli import app as cli
 
 NOW = datetime.now(UTC)
 T0 = NOW - timedelta(days=2)
@@ -90,3 +92,19 @@ def test_position_at_an_instant_of_an_upgraded_store_is_the_last_recorded_by_the
     with psycopg.connect(database_url, autocommit=True) as conn:
         upgrade(conn, names)
         assert TransactionClock(names).position_at(conn, instant) == position
+
+
+def test_okr_refuses_a_legacy_store_until_okr_upgrade_adopts_it_once(
+    legacy_store: list[bytes], database_url: str,
+) -> None:
+    env = {"OKR_DATABASE_URL": database_url}
+    refused = CliRunner().invoke(cli, ["rebuild"], env=env)
+    assert refused.exit_code == 1
+    assert "4 events recorded before transaction time" in refused.output
+    assert "okr upgrade" in refused.output
+    upgraded = CliRunner().invoke(cli, ["upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "4 events" in upgraded.output and "2 of them" in upgraded.output
+    again = CliRunner().invoke(cli, ["upgrade"], env=env)
+    assert "nothing to upgrade" in again.output
+    assert CliRunner().invoke(cli, ["rebuild"], env=env).exit_code == 0

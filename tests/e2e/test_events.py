@@ -6,6 +6,8 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -155,3 +157,34 @@ def test_slow_sse_client_whose_queue_overflows_catches_up_from_the_log(
                 if line.startswith("id: ")]
 
     assert asyncio.run(scenario()) == [1, 2, 3]
+
+
+def test_event_times_rise_with_positions_in_pages_and_on_the_stream(
+    server: str, live_api: Api
+) -> None:
+    api = live_api
+    api.cycle()
+    objective = api.objective(api.team("Busy"))
+    krs = [api.key_result(objective["id"], title=f"KR {n}")["id"] for n in range(4)]
+
+    def check_ins(kr: str) -> None:
+        with httpx.Client(base_url=server, headers=bearer(BOOTSTRAP), timeout=TIMEOUT) as http:
+            for value in range(10):  # concurrent: the writer records them in batches
+                assert http.post(f"/v1/key-results/{kr}/check-ins",
+                                 json={"value": value}).status_code == 200
+
+    threads = [threading.Thread(target=check_ins, args=(kr,)) for kr in krs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    page = api.get("/v1/events", params={"limit": 1000}).json()["items"]
+    with httpx.Client(base_url=server, headers=bearer(BOOTSTRAP), timeout=TIMEOUT) as http, \
+            http.stream("GET", "/v1/events/stream") as stream:
+        streamed = [e["data"] for e in read_events(stream.iter_lines(), len(page))]
+    assert len(page) > 40
+    for events in (page, streamed):
+        stamps = [(e["position"], datetime.fromisoformat(e["time"])) for e in events]
+        assert all(a < b for a, b in pairwise(stamps))  # positions and times rise together
+        assert all(a[1] < b[1] for a, b in pairwise(stamps))
+    assert [e["time"][:26] for e in streamed] == [e["time"][:26] for e in page]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -84,6 +85,11 @@ def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
         versions[record.key.decode()].append(int(dict(record.headers)["ce_aggregateversion"]))
     assert all(v == sorted(v) for v in versions.values())
     assert len({r.partition for r in records}) > 1  # keys spread over the partitions
+    # Transaction time: `ce_time` rises with `ce_position`.
+    stamped = sorted((int(dict(r.headers)["ce_position"]),
+                      datetime.fromisoformat(dict(r.headers)["ce_time"].decode()))
+                     for r in records)
+    assert all(a[1] < b[1] for a, b in pairwise(stamped))
 
 
 def test_only_one_relay_publishes_and_a_standby_takes_over_when_it_dies(

@@ -24,6 +24,7 @@ from domain.application import OkrApplication
 from domain.results import CommandKey, CommandResult
 from eventstore.availability import DatabaseUnavailable
 from eventstore.feed import DATABASE_UNAVAILABLE
+from eventstore.txtime import StoreLoading
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
@@ -99,6 +100,8 @@ class CommandWriter:
     def _outcomes(self, batch: list[Pending]) -> list[Any]:
         try:
             return self.app.run_batch([item.call for item in batch])
+        except StoreLoading as error:  # expected while okr demo loads: each caller gets 503
+            return [error] * len(batch)
         except DatabaseUnavailable as error:  # known down: the monitor said so already
             log.debug("a batch of %d commands: %s", len(batch), error)
             return [error] * len(batch)

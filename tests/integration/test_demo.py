@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import psycopg
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -50,3 +54,24 @@ def test_demo_refuses_an_unknown_scale(database_url: str) -> None:
 
     assert result.exit_code == 2
     assert _head(database_url) == 0
+
+
+def test_demo_records_three_quarters_at_strictly_increasing_past_times(
+    database_url: str,
+) -> None:
+    started = datetime.now(UTC)
+    result = CliRunner().invoke(cli, ["demo", "--scale", "small"],
+                                env={"OKR_DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT recorded_at, (convert_from(state, 'UTF8')::jsonb #>> "
+            "'{timestamp,_data_}')::timestamptz FROM okrledger_events "
+            "ORDER BY notification_id").fetchall()
+        cycles = conn.execute("SELECT count(*) FROM okrledger_events "
+                              "WHERE topic LIKE '%Cycle.Created'").fetchone()
+    times = [recorded for recorded, _ in rows]
+    assert all(earlier < later for earlier, later in pairwise(times))
+    assert all(recorded == in_state for recorded, in_state in rows)
+    assert times[-1] < started and started - times[0] > timedelta(days=180)
+    assert cycles is not None and cycles[0] >= 3

@@ -26,6 +26,7 @@ from eventstore.horizon import Horizon, TransactionClock
 from eventstore.txtime import StoreLoading
 
 T = TypeVar("T")
+Followers = tuple[str, ...]  # tracking names of read models (`projection:alignment`)
 AHEAD_LIMIT = timedelta(seconds=5)
 
 
@@ -33,20 +34,22 @@ AHEAD_LIMIT = timedelta(seconds=5)
 class Settled:
     position: int  # the last position recorded at or before the instant
     waited: float  # seconds spent waiting for it to settle
+    horizon: float  # of which until no event could be recorded by then any more
 
 
 class Settler:
     """Waits for instants to settle, for one process's readers."""
 
-    def __init__(self, pool: ConnectionPool[Any], clock: TransactionClock, *,
-                 poll: float = 0.005) -> None:
+    def __init__(self, pool: ConnectionPool[Any], clock: TransactionClock,
+                 followers: Followers, *, poll: float = 0.005) -> None:
         self.pool, self.clock, self.poll = pool, clock, poll
+        self.followers = followers  # all the read models: what a current read waits for
         self.horizon: datetime | None = None  # every instant up to it is settled (store side)
         self.offset = timedelta(0)  # the database clock minus ours
         # Once the store holds events and no loading session, none can start any more.
         self.store_settled = False
         self._refresh: asyncio.Future[Horizon] | None = None
-        self._polling: asyncio.Future[int] | None = None
+        self._polling: dict[Followers, asyncio.Future[int]] = {}
 
     async def gate(self) -> None:
         """Refuse reads while a loading session writes past times (`StoreLoading`)."""
@@ -57,9 +60,10 @@ class Settler:
             raise StoreLoading("the store is loading (okr demo or import); retry later")
         self.store_settled = has_events
 
-    async def settle(self, instant: datetime, name: str, timeout: float) -> Settled:
-        """Wait (up to `timeout` once it has passed) until `instant` is settled; its
-        position. 422 if it is more than 5 s ahead."""
+    async def settle(self, instant: datetime, name: str, timeout: float,
+                     followers: Followers) -> Settled:
+        """Wait (up to `timeout` once it has passed) until `instant` is settled for the read
+        models `followers`; its position. 422 if it is more than 5 s ahead."""
         started = anyio.current_time()
         await self.gate()
         if self.horizon is None:
@@ -69,58 +73,61 @@ class Settler:
             raise InvalidInput(f"{name} is more than {AHEAD_LIMIT.seconds} s ahead of the "
                                "server's clock: that instant is not settled", field=name)
         deadline = started + timeout + max(0.0, ahead.total_seconds())
-        while self.horizon is None or self.horizon < instant:
+        while True:
+            # A horizon known before the probe makes its position final; so does a probe
+            # whose own snapshot has an event recorded at or after the instant.
+            known = self.horizon is not None and self.horizon >= instant
+            probe = await self._run(self.clock.probe, instant, list(followers))
+            if known or probe.passed(instant):
+                break
             wait = (instant - self.database_now()).total_seconds()
             if wait > 0:  # a future instant: it cannot settle before it has passed
                 await anyio.sleep(wait)
             await self._advance()
             _check(deadline, f"{name} is not settled yet")
-        position, processed = await self._run(self.clock.probe, instant)
-        await self._processed(position, processed, deadline)
-        return Settled(position, anyio.current_time() - started)
+        horizon = anyio.current_time() - started
+        await self._processed(probe.position, probe.processed, deadline, followers)
+        return Settled(probe.position, anyio.current_time() - started, horizon)
 
     async def current(self, after_position: int | None, timeout: float) -> int:
         """The projections' position for a current read, once at least `after_position`
         (waiting up to `timeout`)."""
         started = anyio.current_time()
         await self.gate()
-        processed = await self._shared_processed()
-        return await self._processed(after_position or 0, processed, started + timeout)
+        processed = await self._shared_processed(self.followers)
+        return await self._processed(after_position or 0, processed, started + timeout,
+                                     self.followers)
 
-    async def _processed(self, position: int, processed: int, deadline: float) -> int:
+    async def _processed(self, position: int, processed: int, deadline: float,
+                         followers: Followers) -> int:
         while processed < position:
             _check(deadline, f"the read models have not reached position {position} yet")
             await anyio.sleep(self.poll)
-            processed = await self._shared_processed()
+            processed = await self._shared_processed(followers)
         return processed
 
-    async def _shared_processed(self) -> int:
-        """The projections' least position; one query for the readers asking meanwhile."""
-        if self._polling is None:
-            poll = asyncio.ensure_future(self._run(self.clock.processed))
-            poll.add_done_callback(self._polled)
-            self._polling = poll
-        return await asyncio.shield(self._polling)
-
-    def _polled(self, _: asyncio.Future[int]) -> None:
-        self._polling = None
+    async def _shared_processed(self, followers: Followers) -> int:
+        """The least position of `followers`; one query for the readers asking meanwhile
+        (a finished poll is from before they asked: start another)."""
+        polling = self._polling.get(followers)
+        if polling is None or polling.done():
+            polling = self._polling[followers] = asyncio.ensure_future(
+                self._run(self.clock.processed, list(followers)))
+        return await asyncio.shield(polling)
 
     def database_now(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
     async def _advance(self) -> Horizon:
         """The horizon moved to the database clock, by a refresh shared with other readers."""
-        if self._refresh is None:
-            refresh = asyncio.ensure_future(anyio.to_thread.run_sync(self._advance_now))
-            refresh.add_done_callback(self._refreshed)
-            self._refresh = refresh
+        # A finished refresh is one from before this reader asked: start another (and
+        # awaiting a finished future would not even yield to the event loop).
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.ensure_future(anyio.to_thread.run_sync(self._advance_now))
         horizon = await asyncio.shield(self._refresh)
         if horizon.loading:
             raise StoreLoading("the store is loading (okr demo or import); retry later")
         return horizon
-
-    def _refreshed(self, _: asyncio.Future[Horizon]) -> None:
-        self._refresh = None
 
     def _advance_now(self) -> Horizon:
         with self.pool.connection() as conn:

@@ -35,6 +35,7 @@ from api.tables import ensure_api_tables
 from api.writer import Commands, CommandWriter
 from eventstore import Store
 from eventstore.sealer import Sealer, start_sealer
+from projections.registry import PROJECTIONS
 from projections.runner import RunningProjections, start_projections
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def create_app(
             with pool.connection() as conn:
                 ensure_api_tables(conn)
             app.state.api_pool, app.state.idempotency_pool = pool, claims
-            app.state.settler = Settler(store.pool, store.transaction_clock())
+            app.state.settler = Settler(
+                store.pool, store.transaction_clock(),
+                tuple(spec.tracking_name for spec in PROJECTIONS.values()))
             app.state.tokens = TokenStore(pool, config.bootstrap_token)
             projections, sealer = (
                 await anyio.to_thread.run_sync(_start_followers, store)

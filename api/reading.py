@@ -19,6 +19,10 @@ from fastapi import Depends, Header, Query, Request, Response
 from api.errors import NotModified
 from api.settle import Settler
 from api.timeparams import AsOf, Instant
+from projections.alignment import ALIGNMENT
+from projections.audit import AUDIT
+from projections.base import ProjectionSpec
+from projections.directory import DIRECTORY
 
 # Part of every opaque ETag: change it when the shape or content of an answer changes, so
 # that clients holding an old answer fetch the new one.
@@ -43,6 +47,7 @@ class Basis:
 
     instant: datetime | None
     position: int
+    if_none_match: str | None = None
 
 
 def settler_of(request: Request) -> Settler:
@@ -65,54 +70,64 @@ async def current_read(
     return Basis(None, position)
 
 
-async def _at(request: Request, response: Response, instant: datetime | None, name: str,
-              after_position: int | None, if_none_match: str | None, *, opaque: bool) -> Basis:
-    if instant is None:
-        return await current_read(request, response, after_position)
-    settler = settler_of(request)
-    settled = await settler.settle(instant, name, timeout_of(request))
-    if after_position:
-        await settler.current(after_position, timeout_of(request))
-    headers = {"OKR-Position": str(settled.position), "Cache-Control": CACHE_SETTLED,
-               "Server-Timing": f"settle;dur={settled.waited * 1000:.1f}"}
-    if opaque:
-        headers["ETag"] = opaque_etag(request, settled.position)
-        if matches(if_none_match, headers["ETag"]):
-            raise NotModified(headers)
-    response.headers.update(headers)
-    return Basis(instant, settled.position)
+class _SettledRead:
+    """A read at a settled instant of the read models it uses (`specs`); the instant comes
+    from the query parameter of the subclass's `__call__`."""
+
+    def __init__(self, *specs: ProjectionSpec, entity: bool = False) -> None:
+        self.followers = tuple(spec.tracking_name for spec in specs)
+        self.entity = entity  # one entity's read: its ETag is its version (`entity_etag`)
+
+    async def read(self, request: Request, response: Response, instant: datetime | None,
+                   name: str, after_position: int | None, if_none_match: str | None) -> Basis:
+        if instant is None:
+            return await current_read(request, response, after_position)
+        settler = settler_of(request)
+        settled = await settler.settle(instant, name, timeout_of(request), self.followers)
+        if after_position:
+            await settler.current(after_position, timeout_of(request))
+        headers = {"OKR-Position": str(settled.position), "Cache-Control": CACHE_SETTLED,
+                   "Server-Timing": f"settle;dur={settled.waited * 1000:.1f}, "
+                                    f"horizon;dur={settled.horizon * 1000:.1f}"}
+        if not self.entity:
+            headers["ETag"] = opaque_etag(request, settled.position)
+            if matches(if_none_match, headers["ETag"]):
+                raise NotModified(headers)
+        response.headers.update(headers)
+        return Basis(instant, settled.position, if_none_match)
 
 
-async def as_of_read(
-    request: Request, response: Response, as_of: AsOf = None,
-    after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
-) -> Basis:
-    return await _at(request, response, as_of, "as_of", after_position, if_none_match,
-                     opaque=True)
+class ReadAsOf(_SettledRead):
+    """`as_of` (optional: without it, a current read)."""
+
+    async def __call__(
+        self, request: Request, response: Response, as_of: AsOf = None,
+        after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
+    ) -> Basis:
+        return await self.read(request, response, as_of, "as_of", after_position,
+                               if_none_match)
 
 
-async def entity_as_of_read(
-    request: Request, response: Response, as_of: AsOf = None,
-    after_position: AfterPosition = None,
-) -> Basis:
-    """As `as_of_read`, for one entity: its ETag is its version (`entity_etag`)."""
-    return await _at(request, response, as_of, "as_of", after_position, None, opaque=False)
+class ReadUntil(_SettledRead):
+    """`until` (optional: without it, a current read)."""
+
+    async def __call__(
+        self, request: Request, response: Response, until: UntilOptional = None,
+        after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
+    ) -> Basis:
+        return await self.read(request, response, until, "until", after_position,
+                               if_none_match)
 
 
-async def until_read(
-    request: Request, response: Response, until: UntilOptional = None,
-    after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
-) -> Basis:
-    return await _at(request, response, until, "until", after_position, if_none_match,
-                     opaque=True)
+class ReadSettledUntil(_SettledRead):
+    """`until`, required: always a read at a settled instant."""
 
-
-async def settled_until_read(
-    request: Request, response: Response, until: UntilRequired,
-    after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
-) -> Basis:
-    return await _at(request, response, until, "until", after_position, if_none_match,
-                     opaque=True)
+    async def __call__(
+        self, request: Request, response: Response, until: UntilRequired,
+        after_position: AfterPosition = None, if_none_match: IfNoneMatch = None,
+    ) -> Basis:
+        return await self.read(request, response, until, "until", after_position,
+                               if_none_match)
 
 
 def opaque_etag(request: Request, position: int) -> str:
@@ -131,18 +146,19 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return etag in held or "*" in held
 
 
-def entity_etag(basis: Basis, response: Response, version: int,
-                if_none_match: str | None) -> None:
+def entity_etag(basis: Basis, response: Response, version: int) -> None:
     """`ETag: "<version>"` on one entity's read; 304 when it is settled and held already."""
     etag = f'"{version}"'
     response.headers["ETag"] = etag
-    if basis.instant is not None and matches(if_none_match, etag):
+    if basis.instant is not None and matches(basis.if_none_match, etag):
         raise NotModified({**{k: v for k, v in response.headers.items()
                               if k.lower() != "content-length"}, "ETag": etag})
 
 
 Current = Annotated[Basis, Depends(current_read)]
-AsOfRead = Annotated[Basis, Depends(as_of_read)]
-EntityAsOfRead = Annotated[Basis, Depends(entity_as_of_read)]
-UntilRead = Annotated[Basis, Depends(until_read)]
-SettledUntilRead = Annotated[Basis, Depends(settled_until_read)]
+# Each read at an instant waits only for the read models it uses.
+EntityAsOf = Annotated[Basis, Depends(ReadAsOf(ALIGNMENT, entity=True))]
+CheckInsAsOf = Annotated[Basis, Depends(ReadAsOf(ALIGNMENT))]
+TreeAsOf = Annotated[Basis, Depends(ReadAsOf(ALIGNMENT, DIRECTORY))]
+AuditUntil = Annotated[Basis, Depends(ReadUntil(AUDIT))]
+ChangesUntil = Annotated[Basis, Depends(ReadSettledUntil(ALIGNMENT, DIRECTORY))]

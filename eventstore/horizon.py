@@ -16,14 +16,31 @@ import psycopg
 from eventstore.timesql import Names
 
 Conn = psycopg.Connection[Any]
-SLOWEST = "(SELECT min(position) FROM okr_tracking WHERE name LIKE %s)"
-PROJECTIONS = "projection:%"
+# The least tracked position of the named followers (`projection:alignment`...).
+SLOWEST = "(SELECT min(position) FROM okr_tracking WHERE name = ANY(%s))"
 
 
 @dataclass(frozen=True)
 class Horizon:
     settled_until: datetime  # every event that will ever be recorded by then is committed
     loading: bool  # a loading session holds the store (then the horizon did not move)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One snapshot's view of an instant T.
+
+    When `last_recorded_at` >= T, T is settled in the store already: every later insert is
+    recorded after that event, and every event before it is committed (commits follow the
+    table lock's order), so `position` is final. Otherwise only the horizon can tell.
+    """
+
+    position: int  # the last position recorded at or before T
+    last_recorded_at: datetime | None  # of the last event committed
+    processed: int  # the least position of the followers asked about (-1 when unknown)
+
+    def passed(self, instant: datetime) -> bool:
+        return self.last_recorded_at is not None and self.last_recorded_at >= instant
 
 
 class TransactionClock:
@@ -33,7 +50,8 @@ class TransactionClock:
         self.names = names
         self._advance = names.sql("SELECT * FROM {schema}.okr_advance_horizon()")
         self._probe = names.sql(
-            "SELECT {schema}.okr_position_at(%s), coalesce(" + SLOWEST + ", -1)")
+            "SELECT {schema}.okr_position_at(%s), (SELECT recorded_at FROM {schema}.{table} "
+            "ORDER BY notification_id DESC LIMIT 1), coalesce(" + SLOWEST + ", -1)")
         self._position_at = names.sql("SELECT {schema}.okr_position_at(%s)")
         self._processed = names.sql("SELECT coalesce(" + SLOWEST + ", -1)")
         self._loading = names.sql(
@@ -48,16 +66,16 @@ class TransactionClock:
         assert row is not None
         return Horizon(settled_until=row[0], loading=bool(row[1]))
 
-    def probe(self, conn: Conn, instant: datetime) -> tuple[int, int]:
-        """The last position recorded at or before `instant`, and the projections' least
-        position (-1 when unknown)."""
-        row = conn.execute(self._probe, (instant, PROJECTIONS)).fetchone()
+    def probe(self, conn: Conn, instant: datetime, followers: list[str]) -> Probe:
+        """What one snapshot says about `instant` (see `Probe`); `followers`: the tracking
+        names of the read models the read uses."""
+        row = conn.execute(self._probe, (instant, followers)).fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return Probe(position=int(row[0]), last_recorded_at=row[1], processed=int(row[2]))
 
-    def processed(self, conn: Conn) -> int:
-        """The projections' least position (-1 when unknown)."""
-        row = conn.execute(self._processed, (PROJECTIONS,)).fetchone()
+    def processed(self, conn: Conn, followers: list[str]) -> int:
+        """The least position of `followers` (-1 when unknown)."""
+        row = conn.execute(self._processed, (followers,)).fetchone()
         return int(row[0]) if row else -1
 
     def position_at(self, conn: Conn, instant: datetime) -> int:

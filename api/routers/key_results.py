@@ -11,7 +11,7 @@ from api import schemas as s
 from api.auth import Member, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
-from api.reading import AsOfRead, EntityAsOfRead, IfNoneMatch, entity_etag
+from api.reading import CheckInsAsOf, EntityAsOf, entity_etag
 from api.timeparams import ValidAt
 from domain.errors import NotFound
 from projections import queries
@@ -24,14 +24,14 @@ KeyResultId = Annotated[UUID, Path(description="The key result's id")]
 
 @router.get("/{kr_id}", response_model=s.KeyResultPublic, responses=READ)
 def get_key_result(
-    kr_id: KeyResultId, response: Response, _: Viewer, at: EntityAsOfRead, conn: ReadConn,
-    if_none_match: IfNoneMatch = None, valid_at: ValidAt = None,
+    kr_id: KeyResultId, response: Response, _: Viewer, at: EntityAsOf, conn: ReadConn,
+    valid_at: ValidAt = None,
 ) -> dict[str, object]:
     """A key result with its current value and progress, now or as of / valid at."""
     found = queries.key_result_detail(conn, kr_id, as_of=at.instant, valid_at=valid_at)
     if found is None:
         raise NotFound(f"unknown key result {kr_id}")
-    entity_etag(at, response, int(str(found["version"])), if_none_match)
+    entity_etag(at, response, int(str(found["version"])))
     return found
 
 
@@ -75,7 +75,7 @@ async def check_in(
 
 @router.get("/{kr_id}/check-ins", response_model=s.CheckInList, responses=READ)
 def list_check_ins(
-    kr_id: KeyResultId, _: Viewer, at: AsOfRead, conn: ReadConn,
+    kr_id: KeyResultId, _: Viewer, at: CheckInsAsOf, conn: ReadConn,
 ) -> dict[str, object]:
     """The check-ins of a key result known at `as_of` (default now), by effective time."""
     found = queries.check_ins(conn, kr_id, as_of=at.instant)

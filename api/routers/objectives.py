@@ -11,7 +11,7 @@ from api import schemas as s
 from api.auth import Member, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
-from api.reading import EntityAsOfRead, IfNoneMatch, entity_etag
+from api.reading import EntityAsOf, entity_etag
 from api.timeparams import ValidAt
 from domain.errors import NotFound
 from projections import queries
@@ -37,14 +37,14 @@ async def create_objective(
 @router.get("/{objective_id}", response_model=s.ObjectivePublic,
             responses=error_responses(401, 404, 422, 503))
 def get_objective(
-    objective_id: ObjectiveId, response: Response, _: Viewer, at: EntityAsOfRead,
-    conn: ReadConn, if_none_match: IfNoneMatch = None, valid_at: ValidAt = None,
+    objective_id: ObjectiveId, response: Response, _: Viewer, at: EntityAsOf,
+    conn: ReadConn, valid_at: ValidAt = None,
 ) -> dict[str, object]:
     """An objective with its key results, now or as of / valid at past instants."""
     found = queries.objective_detail(conn, objective_id, as_of=at.instant, valid_at=valid_at)
     if found is None:
         raise NotFound(f"unknown objective {objective_id}")
-    entity_etag(at, response, int(str(found["version"])), if_none_match)
+    entity_etag(at, response, int(str(found["version"])))
     return found
 
 

@@ -12,7 +12,7 @@ from api import schemas as s
 from api.auth import Viewer
 from api.deps import ReadConn
 from api.errors import error_responses
-from api.reading import AsOfRead, Current, SettledUntilRead, UntilRead
+from api.reading import AuditUntil, ChangesUntil, Current, TreeAsOf
 from api.timeparams import Since, ValidAt
 from domain.errors import NotFound
 from projections import queries
@@ -30,7 +30,7 @@ def _cycle_found(answer: dict[str, object] | None, cycle: str) -> dict[str, obje
 
 @router.get("/alignment-tree", response_model=s.AlignmentTree, responses=READ)
 def alignment_tree(
-    cycle: CycleQuery, _: Viewer, at: AsOfRead, conn: ReadConn, valid_at: ValidAt = None
+    cycle: CycleQuery, _: Viewer, at: TreeAsOf, conn: ReadConn, valid_at: ValidAt = None
 ) -> dict[str, object]:
     """The cycle's forest of active objectives with rolled-up progress, at any instant."""
     return _cycle_found(
@@ -40,7 +40,7 @@ def alignment_tree(
 
 @router.get("/audit", response_model=s.AuditPage, responses=error_responses(401, 422, 503))
 def audit(
-    _: Viewer, at: UntilRead, conn: ReadConn,
+    _: Viewer, at: AuditUntil, conn: ReadConn,
     entity_id: Annotated[UUID | None, Query(description="Only this entity")] = None,
     actor: Annotated[str | None, Query(
         max_length=200, pattern=s.NO_NUL, description="Only this actor")] = None,
@@ -55,7 +55,7 @@ def audit(
 
 @router.get("/changes", response_model=s.Changes, responses=READ)
 def changes(
-    cycle: CycleQuery, since: Since, _: Viewer, at: SettledUntilRead, conn: ReadConn,
+    cycle: CycleQuery, since: Since, _: Viewer, at: ChangesUntil, conn: ReadConn,
 ) -> dict[str, object]:
     """What changed in a cycle between two instants."""
     assert at.instant is not None

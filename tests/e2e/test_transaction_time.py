@@ -152,3 +152,23 @@ def test_an_instant_just_ahead_waits_until_it_has_passed_and_then_answers(
     assert time.monotonic() - began >= 1.0
     assert answer.json()["current"] == 40
     assert int(answer.headers["OKR-Position"]) >= checked["position"]
+
+
+def test_many_readers_of_just_passed_instants_share_the_wait_and_answer_promptly(
+    server: str, live_api: Api,
+) -> None:
+    team = live_api.team("Quiet")
+    live_api.cycle()
+    objective = live_api.objective(team)
+
+    def read(number: int) -> float:
+        with client(server) as http:
+            began = time.monotonic()
+            instant = (datetime.now(UTC) - timedelta(milliseconds=1)).isoformat()
+            answer = http.get(f"/v1/objectives/{objective['id']}", params={"as_of": instant})
+            assert answer.status_code == 200, (number, answer.text)
+            return time.monotonic() - began
+
+    with ThreadPoolExecutor(8) as pool:
+        waits = list(pool.map(read, range(200)))
+    assert max(waits) < 2.0

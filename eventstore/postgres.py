@@ -94,6 +94,10 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
             results, *table_statements(self.names), *dropped_functions(self.names),
             *function_statements(self.names),
         ]
+        # The library runs these in one transaction: processes starting together take turns
+        # (concurrent CREATE OR REPLACE FUNCTION can fail with "tuple concurrently updated").
+        self.sql_create_statements.insert(0, SQL(
+            "SELECT pg_advisory_xact_lock(hashtext('okr_recorder_ddl'))").format())
         self.sql_select_command_result = self.names.sql(
             "SELECT fingerprint, result::text FROM {schema}.{results} "
             "WHERE owner = %s AND key = %s")

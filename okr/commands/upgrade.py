@@ -7,6 +7,7 @@ from rich.console import Console
 
 from eventstore.legacy import upgrade as upgrade_store
 from okr.bootstrap import start_store
+from okr.commands.help import STORE, Command, settings_epilog
 
 
 def upgrade() -> None:
@@ -32,4 +33,4 @@ def upgrade() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(upgrade)
+    app.command(cls=Command, epilog=settings_epilog(*STORE))(upgrade)

@@ -57,6 +57,7 @@ READS = {
     "demo": STORE | {"host", "port"},
     "report": STORE,
     "verify": STORE,
+    "upgrade": STORE,
 }
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.application import OkrApplication
+from domain.cycle import Cycle
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.progress import kr_progress, weighted_mean
@@ -57,6 +58,12 @@ def current_value(kr: dict[str, Any], v: datetime) -> float | None:
     """The check-in with the greatest effective_at <= V; ties: the later recorded."""
     applicable = [c for c in kr["check_ins"] if c[0] <= v]
     return max(applicable, key=lambda c: c[:3])[3] if applicable else None
+
+
+def cycle_known(app: OkrApplication, cycle: str, t: datetime) -> bool:
+    """Whether the cycle had been created by T (else a tree as of T does not know it)."""
+    return any(isinstance(e, Cycle.Created) and e.key == cycle and e.timestamp <= t
+               for e in stored_events(app))
 
 
 def oracle_tree(app: OkrApplication, cycle: str, t: datetime, v: datetime) -> list[Any]:

@@ -51,7 +51,8 @@ class TransactionClock:
         self._advance = names.sql("SELECT * FROM {schema}.okr_advance_horizon()")
         self._probe = names.sql(
             "SELECT {schema}.okr_position_at(%s), (SELECT recorded_at FROM {schema}.{table} "
-            "ORDER BY notification_id DESC LIMIT 1), coalesce(" + SLOWEST + ", -1)")
+            "WHERE recorded_at IS NOT NULL ORDER BY notification_id DESC LIMIT 1), "
+            "coalesce(" + SLOWEST + ", -1)")
         self._position_at = names.sql("SELECT {schema}.okr_position_at(%s)")
         self._processed = names.sql("SELECT coalesce(" + SLOWEST + ", -1)")
         self._loading = names.sql(

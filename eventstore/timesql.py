@@ -64,16 +64,19 @@ class Names:
 
 def table_statements(names: Names) -> list[Composed]:
     """The column, its index and the clock row (idempotent: also adds them to older stores,
-    whose events keep a NULL `recorded_at` until `okr upgrade`)."""
+    whose events keep a NULL `recorded_at` until `okr upgrade`). A row written around the
+    store (plain SQL) also has none: it is skipped when looking for the last time."""
     return [names.sql(text) for text in (
         "ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS recorded_at timestamptz",
         "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (recorded_at)",
         # `horizon`: the latest instant reported settled: no event is recorded at or before
         # it any more. `legacy_*`: set by `okr upgrade` when older events are out of order.
+        # `adopted`: the store records transaction time (born with it, or `okr upgrade`d).
         "CREATE TABLE IF NOT EXISTS {schema}.{clock} (id boolean PRIMARY KEY DEFAULT true "
         "CHECK (id), horizon timestamptz NOT NULL DEFAULT '-infinity', "
-        "legacy_last bigint, legacy_until timestamptz)",
-        "INSERT INTO {schema}.{clock} (id) VALUES (true) ON CONFLICT DO NOTHING",
+        "legacy_last bigint, legacy_until timestamptz, adopted boolean NOT NULL)",
+        "INSERT INTO {schema}.{clock} (id, adopted) SELECT true, NOT EXISTS "
+        "(SELECT 1 FROM {schema}.{table}) ON CONFLICT DO NOTHING",
     )]
 
 
@@ -87,7 +90,7 @@ CREATE OR REPLACE FUNCTION {schema}.{insert_function}(events {schema}.{event}[],
     result_fingerprints text[], results text[], result_last_events integer[])
 RETURNS TABLE (event_position bigint, event_recorded_at timestamptz)
 LANGUAGE plpgsql AS $BODY$
-DECLARE unlocked boolean; stale boolean; last_found boolean; last_at timestamptz;
+DECLARE unlocked boolean; stale boolean; adopted boolean; last_at timestamptz;
     base timestamptz;
 BEGIN
 SET LOCAL lock_timeout = {lock_timeout};
@@ -98,11 +101,12 @@ SELECT pg_try_advisory_xact_lock_shared({loading_key}),
     EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version)
             JOIN {schema}.{table} t ON t.originator_id = r.id
             AND t.originator_version > r.version),
-    l.found, l.recorded_at,
+    c.adopted, l.recorded_at,
     greatest(clock_timestamp(), l.recorded_at + {microsecond}, c.horizon + {microsecond})
-INTO unlocked, stale, last_found, last_at, base
+INTO unlocked, stale, adopted, last_at, base
 FROM {schema}.{clock} c
-LEFT JOIN LATERAL (SELECT true AS found, t.recorded_at FROM {schema}.{table} t
+LEFT JOIN LATERAL (SELECT t.recorded_at FROM {schema}.{table} t
+                   WHERE t.recorded_at IS NOT NULL
                    ORDER BY t.notification_id DESC LIMIT 1) l ON true,
 LATERAL pg_notify({channel_name}, '') n;
 IF unlocked = given THEN
@@ -116,7 +120,7 @@ IF stale THEN
     RAISE EXCEPTION 'an aggregate read by these commands has changed'
         USING ERRCODE = {stale_read};
 END IF;
-IF last_found AND last_at IS NULL THEN
+IF NOT adopted THEN
     RAISE EXCEPTION 'this store holds events recorded before transaction time: run okr upgrade'
         USING ERRCODE = {legacy};
 END IF;
@@ -191,9 +195,29 @@ RETURN QUERY UPDATE {schema}.{clock} c SET horizon = greatest(c.horizon, clock_t
 END; $BODY$"""
 
 
+# `okr_position_at(t)` once t is settled in the store (else NULL): the last event is recorded
+# at or after t, or the horizon is (moved there if it can be). For callers in autocommit,
+# like `okr report` (a repeatable-read snapshot would not see the horizon move).
+SETTLED_POSITION_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.okr_settled_position(t timestamptz) RETURNS bigint
+LANGUAGE plpgsql AS $BODY$
+BEGIN
+IF NOT EXISTS (SELECT 1 FROM {schema}.{clock} c WHERE c.horizon >= t)
+   AND NOT coalesce((SELECT e.recorded_at >= t FROM {schema}.{table} e
+                     WHERE e.recorded_at IS NOT NULL
+                     ORDER BY e.notification_id DESC LIMIT 1), false)
+   AND NOT EXISTS (SELECT 1 FROM {schema}.okr_advance_horizon() h
+                   WHERE NOT h.is_loading AND h.settled_until >= t) THEN
+    RETURN NULL;
+END IF;
+RETURN {schema}.okr_position_at(t);
+END; $BODY$"""
+
+
 def function_statements(names: Names) -> list[Composed]:
     return [names.sql(text) for text in (
-        POSITION_AT_FUNCTION, ADVANCE_HORIZON_FUNCTION, INSERT_FUNCTION)]
+        POSITION_AT_FUNCTION, ADVANCE_HORIZON_FUNCTION, SETTLED_POSITION_FUNCTION,
+        INSERT_FUNCTION)]
 
 
 def dropped_functions(names: Names) -> list[Composed]:

@@ -153,3 +153,15 @@ def test_snapshots_hold_the_times_the_store_gave(pg_app: OkrApplication) -> None
     assert snapshot.originator_version == 100
     assert snapshot.state["_modified_on"] == last.timestamp
     assert snapshot.state["current_effective_at"] == last.effective_at == last.timestamp
+
+
+def test_a_row_written_around_the_store_without_a_time_does_not_stop_its_writers(
+    pg_app: OkrApplication, database_url: str,
+) -> None:
+    world = build_world(pg_app)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO okrledger_events (originator_id, originator_version, topic, "
+                     "state) VALUES (gen_random_uuid(), 1, 't', '{}')")
+    pg_app.check_in(world.kr, value=1, actor="a")
+    timed = [recorded for _, recorded, _, _ in stored(database_url) if recorded is not None]
+    assert all(a < b for a, b in pairwise(timed)) and len(timed) == len(stored(database_url)) - 1

@@ -14,7 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from api import schemas as s
 from api.auth import Viewer
 from api.deps import StoreDep
-from api.errors import NotCaughtUp, error_responses
+from api.errors import NotCaughtUp, NotModified, error_responses
+from api.reading import (
+    CACHE_SETTLED,
+    IfNoneMatch,
+    matches,
+    opaque_etag,
+    settler_of,
+    timeout_of,
+)
 from api.report_formats import MEDIA_TYPES, WRITERS, Format, ReportMeta
 from api.timeparams import AsOf, Instant, ValidAt
 from domain.errors import NotFound
@@ -55,6 +63,7 @@ async def report(
     owner_id: Annotated[UUID | None, Query()] = None,
     from_cycle: Annotated[s.CycleKey | None, Query()] = None,
     to_cycle: Annotated[s.CycleKey | None, Query()] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> StreamingResponse:
     """A report as a file; the parameters are those of its JSON read (`alignment`: those of
     /v1/alignment-tree; `changes`: /v1/changes; `audit`: the filters of /v1/audit;
@@ -68,6 +77,7 @@ async def report(
         owner_type=owner_type, owner_id=None if owner_id is None else str(owner_id),
         from_cycle=from_cycle, to_cycle=to_cycle)
     spec.check(params)
+    caching = await _settled(request, spec, params, if_none_match)
     opened = await _opened(request, store, spec, params)
     meta = ReportMeta(spec.name, params.given(), opened.position, opened.chain_hash,
                       spec.instant(params))
@@ -77,7 +87,25 @@ async def report(
             "Content-Disposition":
                 f'attachment; filename="okr-{spec.name}-{opened.position}.{format}"',
             "OKR-Position": str(opened.position), "OKR-Chain-Hash": opened.chain_hash,
+            **caching,
         })
+
+
+async def _settled(request: Request, spec: ReportSpec, params: ReportParams,
+                   if_none_match: str | None) -> dict[str, str]:
+    """Wait until the report's instant is settled (as every read at an instant); its
+    caching headers, or 304 when the caller holds this report already."""
+    settler = settler_of(request)
+    await settler.gate()
+    instant = spec.instant(params)
+    if instant is None or spec.instant_parameter is None:
+        return {"Cache-Control": "no-cache"}
+    settled = await settler.settle(instant, spec.instant_parameter, timeout_of(request),
+                                   settler.followers)
+    caching = {"Cache-Control": CACHE_SETTLED, "ETag": opaque_etag(request, settled.position)}
+    if matches(if_none_match, caching["ETag"]):
+        raise NotModified({**caching, "OKR-Position": str(settled.position)})
+    return caching
 
 
 async def _opened(request: Request, store: Store, spec: ReportSpec,

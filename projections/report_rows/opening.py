@@ -19,24 +19,23 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from eventstore.seals import seal_at, sealed_position
-from projections.audit import AUDIT
 from projections.report_rows.base import ReportParams, ReportSpec, Row
 
 SLOWEST_PROJECTION = (
     "SELECT coalesce(min(position), 0) FROM okr_tracking WHERE name LIKE 'projection:%'")
-# Until the events table has a `recorded_at` column (issue 10), the audit trail's times
-# stand in for it.
-POSITION_AT = (f"SELECT coalesce(max(position), 0) FROM {AUDIT.schema}.entries "
-               "WHERE recorded_at <= %s").encode()
+# The store's transaction time (eventstore/timesql.py): the last position recorded at or
+# before the instant, once no event can be recorded by then any more (NULL before that).
+SETTLED_POSITION = b"SELECT okr_settled_position(%s)"
 
 
-def reflected_position(conn: psycopg.Connection[Any], instant: datetime | None) -> int:
-    """The position a report as of `instant` (None: a current one) reflects."""
+def reflected_position(conn: psycopg.Connection[Any], instant: datetime | None) -> int | None:
+    """The position a report as of `instant` (None: a current one) reflects; None while
+    `instant` is not settled (`conn` in autocommit)."""
     if instant is None:
         row = conn.execute(SLOWEST_PROJECTION.encode()).fetchone()
-    else:
-        row = conn.execute(POSITION_AT, (instant,)).fetchone()
-    return int(row[0]) if row else 0
+        return int(row[0]) if row else 0
+    row = conn.execute(SETTLED_POSITION, (instant,)).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def ready(conn: psycopg.Connection[Any], position: int) -> bool:
@@ -71,7 +70,7 @@ def open_report(
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         instant = spec.instant(params)
         if instant is None:
-            position = reflected_position(conn, None)
+            position = reflected_position(conn, None) or 0
         seal = seal_at(conn, position)
         if seal is None:
             _release(pool, conn)
@@ -105,4 +104,4 @@ def _release(pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None:
 def position_if_ready(conn: psycopg.Connection[Any], instant: datetime | None) -> int | None:
     """The position a report as of `instant` reflects, if it is ready to be read."""
     position = reflected_position(conn, instant)
-    return position if ready(conn, position) else None
+    return position if position is not None and ready(conn, position) else None

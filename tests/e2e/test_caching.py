@@ -3,7 +3,7 @@ cached, reads at a settled instant never change, so they carry an ETag and answe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.support.http import Api, Org
 
@@ -91,3 +91,22 @@ def test_reads_as_of_before_a_cycle_existed_do_not_know_it(api: Api, org: Org) -
     api.cycle()
     answer = api.get("/v1/alignment-tree", params={"cycle": "2026-Q4", "as_of": before})
     assert answer.status_code == 404
+
+
+def test_a_report_at_a_settled_instant_is_cached_like_the_read_it_renders(
+    api: Api, org: Org,
+) -> None:
+    api.cycle()
+    api.objective(org.team)
+    params = {"cycle": "2026-Q4", "as_of": just_now(), "format": "csv"}
+    answer = api.get("/v1/reports/alignment", params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Cache-Control"] == "private, max-age=86400"
+    cached = api.get("/v1/reports/alignment", params=params,
+                     headers={"If-None-Match": answer.headers["ETag"]})
+    assert cached.status_code == 304
+    ahead = api.get("/v1/reports/alignment", params={
+        **params, "as_of": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()})
+    assert ahead.status_code == 422
+    current = api.get("/v1/reports/alignment", params={"cycle": "2026-Q4"})
+    assert current.headers["Cache-Control"] == "no-cache"

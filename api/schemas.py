@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.timeparams import Instant
+from api.timeparams import Day, Instant
 from domain.event_types import event_type_of
 from domain.key_result import KeyResult
 from domain.values import (
@@ -116,8 +116,8 @@ class CycleCreate(In):
         {"key": "2026-Q4", "starts_on": "2026-10-01", "ends_on": "2026-12-31"}]})
 
     key: CycleKey
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class CycleClose(In):

@@ -23,7 +23,7 @@ from domain.errors import (
     ObjectiveArchived,
     RuleViolation,
 )
-from domain.values import check_cycle_key
+from domain.values import check_cycle_key, check_day
 
 CYCLE_NAMESPACE = uuid5(NAMESPACE_URL, "https://okr-ledger/cycles")
 
@@ -43,6 +43,8 @@ class Cycle(OkrAggregate):
     @classmethod
     def open(cls, key: str, starts_on: date, ends_on: date, actor: str) -> Cycle:
         check_cycle_key(key)
+        check_day(starts_on, "starts_on")
+        check_day(ends_on, "ends_on")
         if not starts_on < ends_on:
             raise InvalidInput("starts_on must be before ends_on", field="ends_on")
         return cls(key=key, starts_on=starts_on, ends_on=ends_on, actor=actor)

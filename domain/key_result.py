@@ -14,8 +14,8 @@ from domain.base import AT_RECORDING, CreatedEvent, EventClass, OkrAggregate
 from domain.errors import InvalidInput
 from domain.progress import kr_progress
 from domain.values import (
-    check_aware,
     check_finite,
+    check_instant,
     check_name,
     check_reason,
     check_text,
@@ -114,7 +114,7 @@ class KeyResult(OkrAggregate):
         value = check_finite(value, "value")
         if self.kind == "binary" and value not in (0.0, 1.0):
             raise InvalidInput("a binary key result takes 0 or 1", field="value")
-        when = AT_RECORDING if effective_at is None else check_aware(effective_at, "effective_at")
+        when = AT_RECORDING if effective_at is None else check_instant(effective_at, "effective_at")
         if when > clock.now():
             raise InvalidInput("effective_at must not be in the future", field="effective_at")
         self._checked_in(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from domain.errors import InvalidInput
@@ -17,6 +17,12 @@ WEIGHT_MAX = 1e6  # weighted means of huge weights overflow to inf/nan
 CYCLE_KEY_MAX = 32
 CYCLE_KEY_PATTERN = re.compile(rf"[A-Za-z0-9._-]{{1,{CYCLE_KEY_MAX}}}")
 EMAIL_PATTERN = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00]{1,190}")
+# Every time the API takes or shows lies in [EARLIEST, LATEST) (contract section 2: at least
+# 1970-2999): far from the limits of Python (years 1-9999, in UTC too) and of PostgreSQL.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+LAST_INSTANT = LATEST - timedelta(microseconds=1)
+FIRST_DAY, LAST_DAY = EARLIEST.date(), date(2999, 12, 31)
 OwnerType = Literal["team", "person"]
 KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
 
@@ -88,6 +94,26 @@ def check_weight(value: float) -> float:
 def check_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{field} must carry a UTC offset", field=field)
+    return value
+
+
+def in_time_range(value: datetime) -> bool:
+    """Whether an aware time lies in [EARLIEST, LATEST), compared as an instant."""
+    # Comparing aware datetimes never converts them, so year 1 at +14:00 cannot overflow.
+    return EARLIEST <= value < LATEST
+
+
+def check_instant(value: datetime, field: str) -> datetime:
+    """An aware time within the range the API accepts."""
+    if not in_time_range(check_aware(value, field)):
+        raise InvalidInput(f"{field} must lie from {EARLIEST:%Y-%m-%d} up to, not including, "
+                           f"{LATEST:%Y-%m-%d} (UTC)", field=field)
+    return value
+
+
+def check_day(value: date, field: str) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise InvalidInput(f"{field} must lie from {FIRST_DAY} to {LAST_DAY}", field=field)
     return value
 
 

@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.progress import kr_progress, weighted_mean
+from domain.values import EARLIEST, LAST_INSTANT
 from projections.alignment import ALIGNMENT
 
 Conn = psycopg.Connection[Any]
@@ -147,11 +148,15 @@ def check_ins(
     at = ReadTime.of(as_of, None)
     if key_result_detail(conn, kr_id, at.t) is None:
         return None
-    statement = f"""SELECT value, confidence, note, effective_at, recorded_at, actor
+    # An effective_at stored before the range was enforced is shown at the range's nearest
+    # end (Python cannot even hold some of them); it still orders and applies as stored.
+    statement = f"""SELECT value, confidence, note,
+        GREATEST(LEAST(effective_at, %(last)s), %(first)s) AS effective_at, recorded_at, actor
         FROM {S}.check_ins WHERE kr_id = %(id)s AND recorded_at <= %(t)s
-        ORDER BY effective_at, recorded_at, version"""
+        ORDER BY {S}.check_ins.effective_at, recorded_at, version"""
+    params = at.params(id=str(kr_id), first=EARLIEST, last=LAST_INSTANT)
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(statement.encode(), at.params(id=str(kr_id))).fetchall()
+        rows = cur.execute(statement.encode(), params).fetchall()
     return [
         {**row, "effective_at": row["effective_at"].isoformat(),
          "recorded_at": row["recorded_at"].isoformat()}

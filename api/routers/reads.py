@@ -6,14 +6,13 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from api import schemas as s
 from api.auth import Viewer
 from api.deps import ReadConn
 from api.errors import error_responses
 from api.reading import AuditUntil, ChangesUntil, Current, TreeAsOf
-from api.timeparams import Since, ValidAt
+from api.timeparams import RecordedSince, Since, ValidAt
 from domain.errors import NotFound
 from projections import queries
 
@@ -44,7 +43,7 @@ def audit(
     entity_id: Annotated[UUID | None, Query(description="Only this entity")] = None,
     actor: Annotated[str | None, Query(
         max_length=200, pattern=s.NO_NUL, description="Only this actor")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="Recorded at or after")] = None,
+    since: RecordedSince = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="From `next_cursor`")] = None,
 ) -> dict[str, object]:

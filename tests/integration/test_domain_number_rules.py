@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -77,6 +77,14 @@ INVALID: dict[str, Callable[[World], object]] = {
     "effective_at in the future": lambda w: check_in(
         w, effective_at=datetime.now(UTC) + timedelta(days=1)),
     "effective_at without offset": lambda w: check_in(w, effective_at=datetime(2026, 10, 2)),
+    "effective_at before 1900 (UTC)": lambda w: check_in(
+        w, effective_at=datetime(1900, 1, 1, 0, 59, tzinfo=timezone(timedelta(hours=1)))),
+    "effective_at in the year 1 at +14:00": lambda w: check_in(
+        w, effective_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))),
+    "cycle starting before 1900": lambda w: w.app.create_cycle(
+        key="Old", starts_on=date(1899, 12, 31), ends_on=date(2026, 1, 1), actor="a"),
+    "cycle ending after 2999": lambda w: w.app.create_cycle(
+        key="Long", starts_on=date(2026, 1, 1), ends_on=date(3000, 1, 1), actor="a"),
     "score above 1": lambda w: grade(w, 1.5),
     "score below 0": lambda w: grade(w, -0.1),
     "NaN score": lambda w: grade(w, math.nan),

@@ -30,8 +30,10 @@ Reason = Annotated[str | None, Field(
 CycleKey = Annotated[str, StringConstraints(
     min_length=1, max_length=CYCLE_KEY_MAX, pattern=f"^{CYCLE_KEY_PATTERN.pattern}$")]
 Email = Annotated[str, StringConstraints(pattern=f"^{EMAIL_PATTERN.pattern}$")]
-Number = Annotated[float, Field(allow_inf_nan=False)]
-UnitInterval = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+# JSON numbers only (strict): "12", "1_000" and true are refused, never coerced.
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+UnitInterval = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Weight = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Role = Literal["admin", "member", "viewer"]
 OWNER_EXAMPLE: dict[str, Any] = {"type": "team", "id": "8f14e45f-ceea-467f-a0e6-3b8d1e6a2c11"}
 
@@ -248,7 +250,7 @@ class KeyResultCreate(In):
     start: Number | None = None
     target: Number | None = None
     unit: Annotated[str, StringConstraints(max_length=NAME_MAX, pattern=NO_NUL)] | None = None
-    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    weight: Weight | None = None
     owner: Owner | None = None
 
 
@@ -258,7 +260,7 @@ class KeyResultUpdate(In):
 
     title: Name | None = None
     target: Number | None = None
-    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    weight: Weight | None = None
     reason: Reason
 
 

@@ -150,3 +150,49 @@ def test_a_stored_cycle_outside_the_range_never_makes_a_read_fail(
                         ("/v1/changes", {"cycle": "Ages", "since": "2026-01-01T00:00:00Z",
                                          "until": "2026-01-02T00:00:00Z"})):
         assert api.read(url, position, params=params).status_code == 200, url
+
+
+# -- numbers ------------------------------------------------------------------------------
+NOT_NUMBERS = ["12", " 12 ", "1_000", "0.5", "1e3", True, False, None, [1], {"n": 1}]
+NUMBER_FIELDS = {  # route -> (a valid body, the number fields it takes)
+    "check-in": ({"value": 0.5, "confidence": 0.5}, ("value", "confidence")),
+    "new key result": ({"title": "K", "kind": "numeric", "start": 0, "target": 1,
+                        "weight": 1}, ("start", "target", "weight")),
+    "key result edit": ({"target": 5, "weight": 2}, ("target", "weight")),
+    "grade": ({"score": 0.5}, ("score",)),
+}
+
+
+def _number_route(api: Api, org: Org, route: str) -> tuple[str, str]:
+    objective, kr = _world(api, org)
+    return {
+        "check-in": ("POST", f"/v1/key-results/{kr['id']}/check-ins"),
+        "new key result": ("POST", f"/v1/objectives/{objective['id']}/key-results"),
+        "key result edit": ("PATCH", f"/v1/key-results/{kr['id']}"),
+        "grade": ("POST", f"/v1/key-results/{kr['id']}/grade"),
+    }[route]
+
+
+@pytest.mark.parametrize("route", sorted(NUMBER_FIELDS))
+def test_numbers_must_be_json_numbers_strings_and_booleans_are_422(
+    api: Api, org: Org, store: Store, route: str
+) -> None:
+    method, url = _number_route(api, org, route)
+    valid, fields = NUMBER_FIELDS[route]
+    head = store.feed().head()
+    for field in fields:
+        for bad in NOT_NUMBERS:
+            if bad is None and field in ("confidence", "weight", "target", "start"):
+                continue  # optional fields: null means "not given"
+            answer = api.request(method, url, json={**valid, field: bad})
+            problem = assert_problem(answer, 422)
+            assert [e["field"] for e in problem["errors"]] == [f"body.{field}"], (field, bad)
+    assert store.feed().head() == head
+    api.ok(method, url, valid)  # the same body with JSON numbers is taken
+
+
+def test_integers_are_json_numbers_too(api: Api, org: Org) -> None:
+    _, kr = _world(api, org)
+    answer = api.ok("POST", f"/v1/key-results/{kr['id']}/check-ins",
+                    {"value": 12, "confidence": 1})
+    assert answer["progress"] == 0.12

@@ -196,3 +196,16 @@ def test_integers_are_json_numbers_too(api: Api, org: Org) -> None:
     answer = api.ok("POST", f"/v1/key-results/{kr['id']}/check-ins",
                     {"value": 12, "confidence": 1})
     assert answer["progress"] == 0.12
+
+
+def test_a_key_result_spanning_the_whole_range_of_doubles_is_done_at_its_target(
+    api: Api, org: Org
+) -> None:
+    api.cycle()
+    objective = api.objective(org.team)
+    kr = api.ok("POST", f"/v1/objectives/{objective['id']}/key-results",
+                {"title": "Huge", "kind": "numeric", "start": -1.7e308, "target": 1.7e308})
+    answer = api.ok("POST", f"/v1/key-results/{kr['id']}/check-ins", {"value": 1.7e308})
+    assert answer["progress"] == 1.0
+    read = api.read(f"/v1/objectives/{objective['id']}", answer["position"]).json()
+    assert read["progress"] == 1.0 and read["key_results"][0]["progress"] == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from typing import Any
 from uuid import UUID
 
 from hypothesis import given, settings
@@ -52,6 +53,28 @@ def test_progress_is_zero_at_start_and_one_at_target(start: float, target: float
     assert kr_progress(start, target, target) == 1.0
 
 
+def test_progress_across_the_whole_range_of_doubles_does_not_overflow() -> None:
+    start, target = -1.7e308, 1.7e308
+    assert kr_progress(start, target, target) == 1.0
+    assert kr_progress(start, target, 0.0) == 0.5
+    assert kr_progress(start, target, start) == 0.0
+    assert kr_progress(target, start, -1.7e308) == 1.0  # a decrease over the same span
+
+
+@BOUNDED
+@given(start=finite, target=finite, value=finite)
+def test_progress_of_any_finite_numbers_equals_the_exact_clamped_ratio(
+    start: float, target: float, value: float
+) -> None:
+    if start == target:
+        return
+    exact = (Fraction(value) - Fraction(start)) / (Fraction(target) - Fraction(start))
+    expected = float(min(Fraction(1), max(Fraction(0), exact)))
+    assert abs(kr_progress(start, target, value) - expected) <= 1e-9
+    assert kr_progress(start, target, target) == 1.0
+    assert kr_progress(start, target, start) == 0.0
+
+
 pairs = st.lists(
     st.tuples(st.floats(min_value=-1e6, max_value=1e6),
               st.floats(min_value=1e-3, max_value=1e6)),
@@ -76,6 +99,29 @@ def test_weighted_mean_of_scores_is_a_score(pairs: list[tuple[float, float]]) ->
 
 def test_weighted_mean_of_nothing_is_zero() -> None:
     assert weighted_mean([]) == 0.0
+
+
+def test_weighted_mean_of_huge_weights_does_not_overflow() -> None:
+    assert weighted_mean([(1.0, 1.7e308), (0.0, 1.7e308)]) == 0.5
+    assert weighted_mean([(0.25, 1e308)] * 4) == 0.25
+    assert weighted_mean([(1.0, 1e308), (0.0, 5e-324)]) == 1.0
+
+
+@BOUNDED
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(1e-3, 1e6)), min_size=1, max_size=12),
+       st.randoms(use_true_random=False))
+def test_weighted_mean_does_not_depend_on_the_order_of_its_pairs(
+    pairs: list[tuple[float, float]], random: Any
+) -> None:
+    shuffled = list(pairs)
+    random.shuffle(shuffled)
+    assert weighted_mean(shuffled) == weighted_mean(pairs)
+
+
+def test_mean_of_three_progresses_is_the_same_in_any_order() -> None:
+    # Summed left to right, 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the last bit.
+    progresses = [(0.1, 1.0), (0.2, 1.0), (0.3, 1.0)]
+    assert weighted_mean(progresses) == weighted_mean(progresses[::-1])
 
 
 @st.composite

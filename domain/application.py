@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.cycle import Cycle
-from domain.errors import DuplicateEntity, InvalidInput
+from domain.errors import DuplicateEntity, InvalidInput, ObjectiveArchived
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person, Team
@@ -182,18 +182,18 @@ class OkrApplication(ServiceBase):
         weight: float | None = None, reason: str | None = None, actor: str,
         if_match: int | None = None,
     ) -> CommandResult:
-        key_result = self.load_for_change(KeyResult, key_result_id, if_match)
+        key_result, objective = self.key_result_for_change(key_result_id, if_match)
         key_result.edit(title=title, target=target, weight=weight, actor=actor, reason=reason)
-        return self.commit(key_result)
+        return self.commit(key_result, decided_on=[objective])
 
     @command
     def reassign_key_result(
         self, key_result_id: UUID, *, owner: dict[str, Any] | None, reason: str | None = None,
         actor: str, if_match: int | None = None,
     ) -> CommandResult:
-        key_result = self.load_for_change(KeyResult, key_result_id, if_match)
+        key_result, objective = self.key_result_for_change(key_result_id, if_match)
         key_result.reassign(None if owner is None else self.owner(owner), actor, reason)
-        return self.commit(key_result)
+        return self.commit(key_result, decided_on=[objective])
 
     @command
     def check_in(
@@ -201,23 +201,39 @@ class OkrApplication(ServiceBase):
         note: str | None = None, effective_at: datetime | None = None, actor: str,
         if_match: int | None = None,
     ) -> CommandResult:
-        key_result = self.load_for_change(KeyResult, key_result_id, if_match)
+        key_result, objective = self.key_result_for_change(key_result_id, if_match)
         key_result.check_in(
             value=value, confidence=confidence, note=note, effective_at=effective_at, actor=actor
         )
-        return self.commit(key_result, progress=key_result.progress)
+        return self.commit(key_result, decided_on=[objective], progress=key_result.progress)
 
     @command
     def grade_key_result(
         self, key_result_id: UUID, *, score: float, note: str | None = None, actor: str,
         if_match: int | None = None,
     ) -> CommandResult:
-        key_result = self.load_for_change(KeyResult, key_result_id, if_match)
+        key_result, objective = self.key_result_for_change(key_result_id, if_match)
         check_unit_interval(score, "score")
         key_result.grade(score, note, actor)
-        return self.commit(key_result)
+        return self.commit(key_result, decided_on=[objective])
 
     # -- helpers ------------------------------------------------------------------------
+    def key_result_for_change(
+        self, key_result_id: UUID, if_match: int | None
+    ) -> tuple[KeyResult, Objective]:
+        """A key result to change, and its objective: an archived objective's key results
+        refuse every change (409).
+
+        The objective is read, not changed: the save checks that it is still at the version
+        read, so a change racing the archive is decided again and refused.
+        """
+        key_result = self.load_for_change(KeyResult, key_result_id, if_match)
+        objective = self.load(Objective, key_result.objective_id)
+        if objective.status == "archived":
+            raise ObjectiveArchived(
+                f"key result {key_result_id} belongs to archived objective {objective.id}")
+        return key_result, objective
+
     def require_person(self, person_id: UUID) -> None:
         """Refuse (422) a body that names a person who does not exist."""
         self.load(Person, person_id, in_body=True)

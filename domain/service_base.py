@@ -131,11 +131,14 @@ class ServiceBase(Application[UUID]):
 
     def commit(
         self, subject: OkrAggregate, *others: OkrAggregate, warnings: list[str] | None = None,
-        **extra: Any,
+        decided_on: Sequence[OkrAggregate] = (), **extra: Any,
     ) -> CommandResult:
         """Save `subject` and `others` atomically and answer for `subject`.
 
         In a batch they are staged instead; the batch fills in the position once recorded.
+        `decided_on` names aggregates the decision read without changing them: when one has
+        changed since (another writer), nothing is saved and the command runs again (a batch
+        checks every aggregate it read anyway).
         """
         batch, key = self._batch(), self._key()
         result = CommandResult(
@@ -146,14 +149,16 @@ class ServiceBase(Application[UUID]):
             batch.stage((subject, *others), None if key is None else (key, result))
             return result
         saved = self.save_aggregates(subject, *others,
-                                     keyed=None if key is None else (key, result))
+                                     keyed=None if key is None else (key, result),
+                                     unchanged_reads={a.id: a.version for a in decided_on})
         return replace(result, position=max((r.notification.id for r in saved), default=0))
 
     def save_aggregates(
         self, *aggregates: OkrAggregate, keyed: tuple[CommandKey, CommandResult] | None = None,
+        unchanged_reads: dict[UUID, int] | None = None,
     ) -> list[Any]:
         """`Application.save` for our aggregates, without its per-object protocol checks;
-        a `keyed` result is recorded with the events.
+        a `keyed` result is recorded with the events, and `unchanged_reads` are checked.
 
         Afterwards the saved aggregates replace older cached ones, so the next command's
         fast-forward finds nothing to read; snapshots are taken from the saved aggregate
@@ -161,7 +166,8 @@ class ServiceBase(Application[UUID]):
         """
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         return self._store(events, {aggregate.id: aggregate for aggregate in aggregates},
-                           command_results=keyed_results(keyed, 0, len(events)))
+                           command_results=keyed_results(keyed, 0, len(events)),
+                           unchanged_reads=unchanged_reads or {})
 
     def run_batch(self, calls: Sequence[Callable[[], R]]) -> list[R | Exception]:
         """Run commands in order and record all they change in one transaction.

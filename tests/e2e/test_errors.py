@@ -78,6 +78,28 @@ def test_duplicate_cycle_and_changes_after_close_are_409(api: Api, org: Org) -> 
                                json={"title": "late"}), 409)
 
 
+def test_an_archived_objective_and_its_key_results_refuse_every_change_with_409(
+    api: Api, org: Org, store: Store
+) -> None:
+    api.cycle()
+    objective = api.objective(org.team)
+    kr = api.key_result(objective["id"])
+    api.ok("POST", f"/v1/objectives/{objective['id']}/archive", {})
+    head = store.feed().head()
+    url = f"/v1/key-results/{kr['id']}"
+    for method, path, body in (
+        ("POST", f"{url}/check-ins", {"value": 5}),
+        ("PATCH", url, {"target": 50, "reason": "raised"}),
+        ("PUT", f"{url}/owner", {"owner": {"type": "team", "id": org.team}}),
+        ("POST", f"{url}/grade", {"score": 0.5}),
+        ("POST", f"/v1/objectives/{objective['id']}/key-results",
+         {"title": "More", "kind": "binary"}),
+    ):
+        problem = assert_problem(api.request(method, path, json=body), 409)
+        assert problem["type"].endswith("/objective-archived"), (path, problem)
+    assert store.feed().head() == head
+
+
 def test_if_match_with_a_stale_version_is_412(api: Api, org: Org, store: Store) -> None:
     api.cycle()
     objective = api.objective(org.team)

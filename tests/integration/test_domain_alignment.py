@@ -109,6 +109,24 @@ def test_archived_objective_refuses_changes_and_records_nothing(
     assert_refused(world.app, lambda: ON_ARCHIVED[case](world), ObjectiveArchived)
 
 
+ON_KR_OF_ARCHIVED: dict[str, Callable[[World], object]] = {
+    "check in": lambda w: w.app.check_in(w.kr, value=5, actor="a"),
+    "edit key result": lambda w: w.app.edit_key_result(w.kr, title="T", actor="a"),
+    "retarget key result": lambda w: w.app.edit_key_result(w.kr, target=50, actor="a"),
+    "reassign key result": lambda w: w.app.reassign_key_result(
+        w.kr, owner=w.person_owner(), actor="a"),
+    "grade key result": lambda w: w.app.grade_key_result(w.kr, score=0.5, actor="a"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ON_KR_OF_ARCHIVED))
+def test_key_results_of_an_archived_objective_refuse_every_change_and_record_nothing(
+    world: World, case: str
+) -> None:
+    world.app.archive_objective(world.goal, reason="dropped", actor="a")
+    assert_refused(world.app, lambda: ON_KR_OF_ARCHIVED[case](world), ObjectiveArchived)
+
+
 def test_archiving_marks_the_objective_and_retires_it_from_the_plan(world: World) -> None:
     world.app.archive_objective(world.sub, reason="dropped", actor="a")
     plan = world.app.cycle(world.cycle).plan[str(world.sub)]

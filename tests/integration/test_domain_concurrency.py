@@ -20,6 +20,7 @@ from domain.errors import (
     AlignmentLoop,
     CycleClosed,
     DuplicateEntity,
+    ObjectiveArchived,
     VersionMismatch,
 )
 from domain.key_result import KeyResult
@@ -105,6 +106,24 @@ def test_concurrent_check_ins_without_if_match_are_both_recorded(
     answer = other.check_in(world.kr, value=20, actor="y")
     kr = world.app.load(KeyResult, world.kr)
     assert (kr.check_ins, kr.current, kr.version, answer.version) == (2, 20.0, 3, 3)
+
+
+def test_check_in_racing_the_archive_of_its_objective_is_refused(
+    world: World, other: OkrApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archived: list[int] = []
+
+    def archive() -> None:
+        world.app.archive_objective(world.goal, actor="x")
+        archived.append(log_length(world.app))
+
+    calls = interleave(monkeypatch, other, archive)
+    with pytest.raises(ObjectiveArchived):
+        other.check_in(world.kr, value=20, actor="y")
+    # Decided while the objective was active, lost the race on it, re-read, and refused.
+    assert calls.count("save") == 1
+    assert log_length(world.app) == archived[0]
+    assert world.app.load(KeyResult, world.kr).check_ins == 0
 
 
 def test_racing_creation_of_the_same_cycle_is_refused_as_a_duplicate(

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.application import OkrApplication
-from domain.errors import InvalidInput, VersionMismatch
+from domain.errors import InvalidInput, ObjectiveArchived, VersionMismatch
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.organisation import Person
@@ -117,6 +117,19 @@ def test_a_refusal_is_decided_again_on_the_stores_state(
         world.goal, title="Renamed here", actor="batch", if_match=seen + 1)]))
     assert answer.version == seen + 2
     assert other.load(Objective, world.goal).title == "Renamed here"
+
+
+def test_a_batched_check_in_on_a_key_result_whose_objective_another_process_archived_is_refused(
+    world: World, other: OkrApplication
+) -> None:
+    app = world.app
+    app.load(Objective, world.goal)  # cached here as active, then archived elsewhere
+    app.load(KeyResult, world.kr)
+    other.archive_objective(world.goal, actor="other")
+    before = log_length(app)
+    (outcome,) = app.run_batch([check_in(app, world.kr, 7)])
+    assert isinstance(outcome, ObjectiveArchived)
+    assert log_length(app) == before
 
 
 def test_a_stale_read_refuses_the_batch_and_each_command_runs_again(

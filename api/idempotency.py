@@ -1,7 +1,9 @@
 """`Idempotency-Key` on POST: the first answer is stored durably and replayed.
 
-Records live in PostgreSQL keyed by (token hash, key) with a hash of method, path, query
-and body. The first request inserts its row and holds it, uncommitted, while it runs; a
+Records live in PostgreSQL keyed by (token hash, key) with a fingerprint of the request:
+method, path, query, body and the headers that change a command's meaning (`If-Match`). The
+token is the record's owner, so one key under another token (another actor) is another
+record. The first request inserts its row and holds it, uncommitted, while it runs; a
 concurrent request with the same key blocks on that insert until the first commits (then
 it replays the stored answer) or rolls back (then it runs itself). Only successful (2xx)
 answers are stored: a refused command recorded nothing, so running it again is harmless.
@@ -32,6 +34,9 @@ from api.writer import COMMAND_KEY
 from domain.results import CommandKey
 
 MAX_KEY = 255
+# Headers a route reads to decide a command: in the fingerprint, so a replay that changes
+# one is refused instead of answered with a result it did not ask for.
+MEANINGFUL_HEADERS = (b"if-match",)
 SECRET_ANSWERS = frozenset({"/v1/tokens"})  # answers we must not keep: they hold tokens
 Stored = tuple[str, int, bytes, str]
 
@@ -86,9 +91,7 @@ class Idempotency:
                           type_name="invalid-input")(scope, receive, send)
             return
         body, replay = await _read_body(receive)
-        fingerprint = hashlib.sha256(b"\0".join(
-            (b"POST", scope["path"].encode(), scope.get("query_string", b""), body)
-        )).hexdigest()
+        fingerprint = request_fingerprint(scope, headers, body)
         owner = token_hash(authorization.decode("latin-1").partition(" ")[2].strip())
         # A pool of its own: the claimed row's connection is held for the whole request,
         # while the request itself may need the API pool (token lookups).
@@ -127,6 +130,18 @@ class Idempotency:
             raise
         finally:
             await run_sync(pool.putconn, conn)
+
+
+def request_fingerprint(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> str:
+    """SHA-256 of method, path, query, body and each meaningful header that is present.
+
+    An absent header adds nothing, so requests without one keep the fingerprint they had
+    before headers counted (keys recorded by an earlier version still replay).
+    """
+    parts = [b"POST", scope["path"].encode(), scope.get("query_string", b""), body]
+    parts += [name + b":" + headers[name].strip() for name in MEANINGFUL_HEADERS
+              if name in headers]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 async def _answer_stored(

@@ -31,6 +31,24 @@ def test_same_key_with_a_different_body_is_422(api: Api, store: Store) -> None:
     assert store.feed().head() == head
 
 
+def test_same_key_with_a_different_if_match_is_422_not_the_stored_answer(
+    api: Api, org: Org, store: Store
+) -> None:
+    api.cycle()
+    kr = api.key_result(api.objective(org.team)["id"])
+    url = f"/v1/key-results/{kr['id']}/check-ins"
+    first = api.post(url, {"value": 5}, headers={"If-Match": "1", "Idempotency-Key": "m1"})
+    assert first.status_code == 200, first.text
+    head = store.feed().head()
+    for changed in ({"If-Match": "7"}, {"If-Match": "*"}, {}):
+        other = api.post(url, {"value": 5}, headers={**changed, "Idempotency-Key": "m1"})
+        assert other.status_code == 422, (changed, other.text)
+        assert other.json()["type"].endswith("/idempotency-key-reused")
+    same = api.post(url, {"value": 5}, headers={"If-Match": "1", "Idempotency-Key": "m1"})
+    assert same.json() == first.json() and same.headers["Idempotent-Replayed"] == "true"
+    assert store.feed().head() == head
+
+
 def test_keys_belong_to_their_token(api: Api, org: Org, store: Store) -> None:
     api.cycle()
     body = {"cycle": "2026-Q4", "title": "Mine", "owner": {"type": "team", "id": org.team}}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -86,8 +89,11 @@ async def authenticate(
     """The caller, from `Authorization: Bearer <token>`; 401 when missing or unknown.
 
     On the event loop: the bootstrap token needs no database; a stored token is looked up
-    on a worker thread.
+    on a worker thread. A route of class `AuthFirst` has done it already.
     """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
     tokens: TokenStore = request.app.state.tokens
@@ -99,15 +105,62 @@ async def authenticate(
     return principal
 
 
+def authorise(principal: Principal, role: Role) -> Principal:
+    if RANK[principal.role] < RANK[role]:
+        raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
+    return principal
+
+
+ROLE_CHECKS: dict[Callable[..., Any], Role] = {}  # each `require` dependency -> its role
+
+
 def require(role: Role) -> Any:
     """A dependency answering the caller when their role is at least `role`, else 403."""
 
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if RANK[principal.role] < RANK[role]:
-            raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
-        return principal
+        return authorise(principal, role)
 
+    ROLE_CHECKS[check] = role
     return Depends(check)
+
+
+def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for dependency in dependant.dependencies:
+        yield dependency
+        yield from _dependencies(dependency)
+
+
+def required_role(dependant: Dependant) -> Role | None:
+    """The highest role a route's dependencies require, if any."""
+    roles: list[Role] = [ROLE_CHECKS[d.call] for d in _dependencies(dependant)
+                         if d.call is not None and d.call in ROLE_CHECKS]
+    if not roles:
+        return None
+    return max(roles, key=RANK.__getitem__)
+
+
+class AuthFirst(APIRoute):
+    """A route that authenticates and authorises its caller before anything else.
+
+    FastAPI parses a JSON body before it resolves any dependency, and resolves dependencies
+    in parameter order (a read's `after_position` wait may come before its role check). This
+    route checks the token and the role first (401, 403), so a caller without the right to
+    ask never learns whether the body or the path was valid, and never makes anyone wait;
+    the route's own role dependency then finds the principal in `request.state`.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        role = required_role(self.dependant)
+        if role is None:
+            return handler
+
+        async def authorised(request: Request) -> Response:
+            principal = await authenticate(request, await bearer(request))
+            request.state.principal = authorise(principal, role)
+            return await handler(request)
+
+        return authorised
 
 
 Viewer = Annotated[Principal, require("viewer")]

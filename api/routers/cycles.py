@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api import schemas as s
-from api.auth import Admin, Viewer
+from api.auth import Admin, AuthFirst, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from api.reading import Current
 from projections import queries
 
-router = APIRouter(prefix="/v1/cycles", tags=["cycles"])
+router = APIRouter(prefix="/v1/cycles", tags=["cycles"], route_class=AuthFirst)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.CommandAnswer,

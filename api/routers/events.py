@@ -8,14 +8,14 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api import schemas as s
-from api.auth import Viewer
+from api.auth import AuthFirst, Viewer
 from api.deps import StoreDep
 from api.errors import error_responses
 from api.reading import Current, settler_of
 from api.sse import Broadcaster, read_envelopes
 from domain.errors import InvalidInput
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=AuthFirst)
 After = Annotated[int, Query(ge=0, le=2**62, description="Only events after this position")]
 
 

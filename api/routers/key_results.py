@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Response
 
 from api import schemas as s
-from api.auth import Member, Viewer
+from api.auth import AuthFirst, Member, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from api.reading import CheckInsAsOf, EntityAsOf, entity_etag
@@ -16,7 +16,7 @@ from api.timeparams import ValidAt
 from domain.errors import NotFound
 from projections import queries
 
-router = APIRouter(prefix="/v1/key-results", tags=["key results"])
+router = APIRouter(prefix="/v1/key-results", tags=["key results"], route_class=AuthFirst)
 CHANGE = error_responses(401, 403, 404, 409, 412, 413, 422)
 READ = error_responses(401, 404, 422, 503)
 KeyResultId = Annotated[UUID, Path(description="The key result's id")]

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
-from api.auth import Admin, TokenStore, Viewer
+from api.auth import Admin, AuthFirst, TokenStore, Viewer
 from api.deps import CommandsDep, IfMatch, ReadConn
 from api.errors import error_responses
 from api.reading import Current
 from projections import queries
 
-router = APIRouter(prefix="/v1", tags=["organisation"])
+router = APIRouter(prefix="/v1", tags=["organisation"], route_class=AuthFirst)
 WRITE = error_responses(401, 403, 409, 413, 422)
 
 

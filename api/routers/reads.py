@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api import schemas as s
-from api.auth import Viewer
+from api.auth import AuthFirst, Viewer
 from api.deps import ReadConn
 from api.errors import error_responses
 from api.reading import AuditUntil, ChangesUntil, Current, TreeAsOf
@@ -16,7 +16,7 @@ from api.timeparams import RecordedSince, Since, ValidAt
 from domain.errors import NotFound
 from projections import queries
 
-router = APIRouter(prefix="/v1", tags=["reads"])
+router = APIRouter(prefix="/v1", tags=["reads"], route_class=AuthFirst)
 READ = error_responses(401, 404, 422, 503)
 CycleQuery = Annotated[s.CycleKey, Query(description="The cycle's key", examples=["2026-Q4"])]
 

@@ -27,7 +27,7 @@ from starlette.datastructures import State
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import token_hash
+from api.auth import Principal, TokenStore, token_hash
 from api.errors import problem
 from api.middleware import buffered
 from api.writer import COMMAND_KEY
@@ -75,6 +75,16 @@ class Idempotency:
         # never starve the threads the first request needs to finish.
         self.waiting = anyio.CapacityLimiter(64)
 
+    async def _principal(self, authorization: bytes) -> Principal | None:
+        """The caller of a bearer token, if known: unauthenticated requests claim nothing."""
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        tokens: TokenStore = self.state.tokens
+        principal: Principal | None = await run_sync(
+            tokens.principal, token.strip(), limiter=self.waiting)
+        return principal
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"]) if scope["type"] == "http" else {}
         key = headers.get(b"idempotency-key")
@@ -82,6 +92,11 @@ class Idempotency:
         if scope.get("method") != "POST" or key is None or not authorization:
             await self.app(scope, receive, send)
             return
+        principal = await self._principal(authorization)
+        if principal is None:
+            await self.app(scope, receive, send)  # the route answers 401; nothing to keep
+            return
+        scope.setdefault("state", {})["principal"] = principal  # the route's authentication
         if scope["path"] in SECRET_ANSWERS:
             await problem(422, "Idempotency-Key is not taken here: the answer holds a secret "
                           "that is never stored", type_name="invalid-input")(scope, receive, send)

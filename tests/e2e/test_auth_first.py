@@ -111,3 +111,16 @@ def test_sixty_unauthenticated_waiting_requests_do_not_slow_an_authenticated_rea
     assert read_seconds < 2.0
     assert {status for status, _ in answers} == {401}
     assert max(seconds for _, seconds in answers) < 2.0
+
+
+def test_a_keyed_request_with_an_unknown_token_is_401_and_claims_no_idempotency_record(
+    api: Api, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_claims(*_: Any) -> Any:
+        raise AssertionError("an unauthenticated request claimed an idempotency record")
+
+    monkeypatch.setattr(app.state.idempotency_pool, "getconn", no_claims)
+    for url, body in (("/v1/teams", {"name": "T"}), ("/v1/tokens", {"person_id": X})):
+        answer = api.client.post(url, json=body, headers={
+            **bearer("not-a-known-token"), "Idempotency-Key": "k" * 300})
+        assert_problem(answer, 401)

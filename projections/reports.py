@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -10,6 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from domain.errors import InvalidInput
+from domain.progress import same_progress
 from projections.alignment import ALIGNMENT
 from projections.directory import DIRECTORY
 from projections.timetravel import (
@@ -25,8 +28,14 @@ Conn = psycopg.Connection[Any]
 HIT_SCORE = 0.7
 RECENT = timedelta(days=14)  # the window of `check_ins_14d`
 A, D = ALIGNMENT.schema, DIRECTORY.schema  # the read models these reports read
-KR_REASONS = (f"SELECT id, reason FROM {A}.kr_versions WHERE id = ANY(%s::uuid[]) "
-              "AND recorded_from <= %s AND recorded_to > %s").encode()
+# The reason of each KR's latest revision in (since, until] that changed its target.
+RETARGET_REASONS = f"""
+    SELECT DISTINCT ON (id) id, reason FROM (
+        SELECT id, version, reason, recorded_from, target,
+               lag(target) OVER (PARTITION BY id ORDER BY version) AS before
+        FROM {A}.kr_versions WHERE id = ANY(%(ids)s::uuid[])) revisions
+    WHERE recorded_from > %(since)s AND recorded_from <= %(until)s AND target <> before
+    ORDER BY id, version DESC""".encode()
 CYCLES = f"SELECT key, starts_on, ends_on, status FROM {D}.cycles ORDER BY starts_on, key".encode()
 CHECK_IN_STATS = (
     "SELECT c.kr_id, count(*) AS total, max(c.recorded_at) AS last, "
@@ -57,11 +66,15 @@ def cycle_state(conn: Conn, cycle: str, at: ReadTime) -> tuple[dict[str, Any], d
     return objectives, krs
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any], field: str) -> list[dict[str, Any]]:
+def _diff(
+    before: dict[str, Any], after: dict[str, Any], field: str,
+    same: Callable[[Any, Any], bool] = operator.eq,
+) -> list[dict[str, Any]]:
+    """`{id, from, to}` of the entities at both instants whose `field` is not the `same`."""
     return [
         {"id": key, "from": _plain(before[key][field]), "to": _plain(row[field])}
         for key, row in after.items()
-        if key in before and before[key][field] != row[field]
+        if key in before and not same(before[key][field], row[field])
     ]
 
 
@@ -87,24 +100,27 @@ def changes(conn: Conn, cycle: str, since: datetime, until: datetime) -> dict[st
     realigned = [{"id": d["id"], "from_parent": d["from"], "to_parent": d["to"]}
                  for d in _diff(objectives_a, objectives_b, "parent_id")]
     retargeted = _diff(krs_a, krs_b, "target")
-    reasons = _kr_reasons(conn, [d["id"] for d in retargeted], until)
+    reasons = _retarget_reasons(conn, [d["id"] for d in retargeted], since, until)
     retargeted = [{**d, "reason": reasons.get(d["id"])} for d in retargeted]
     return {
         "cycle": cycle, "since": since.isoformat(), "until": until.isoformat(),
         "added": added, "archived": archived, "realigned": realigned,
         "reassigned": _diff(objectives_a, objectives_b, "owner") + _diff(krs_a, krs_b, "owner"),
         "retargeted": retargeted,
-        "progress": _diff(objectives_a, objectives_b, "progress")
-        + _diff(krs_a, krs_b, "progress"),
+        "progress": _diff(objectives_a, objectives_b, "progress", same_progress)
+        + _diff(krs_a, krs_b, "progress", same_progress),
     }
 
 
-def _kr_reasons(conn: Conn, ids: list[str], at: datetime) -> dict[str, str | None]:
-    """The reason recorded with each KR's revision visible at `at`."""
+def _retarget_reasons(
+    conn: Conn, ids: list[str], since: datetime, until: datetime
+) -> dict[str, str | None]:
+    """The reason of each KR's latest target change in the window, not of whatever revision
+    (a reassignment, a new title) is current at `until`."""
     if not ids:
         return {}
-    rows = conn.execute(KR_REASONS, (ids, at, at)).fetchall()
-    return {str(row[0]): row[1] for row in rows}
+    rows = conn.execute(RETARGET_REASONS, {"ids": ids, "since": since, "until": until})
+    return {str(row[0]): row[1] for row in rows.fetchall()}
 
 
 def _cycle_rows(conn: Conn, from_cycle: str | None, to_cycle: str | None) -> list[dict[str, Any]]:

@@ -142,6 +142,9 @@ def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:  # FastAPI could not parse the body (too deep, huge number)
+        return problem(422, "the request body could not be parsed as JSON",
+                       title="Invalid input", type_name="invalid-input")
     return problem(error.status_code, str(error.detail),
                    headers=dict(error.headers) if error.headers else None)
 

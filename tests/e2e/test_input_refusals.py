@@ -209,3 +209,13 @@ def test_a_key_result_spanning_the_whole_range_of_doubles_is_done_at_its_target(
     assert answer["progress"] == 1.0
     read = api.read(f"/v1/objectives/{objective['id']}", answer["position"]).json()
     assert read["progress"] == 1.0 and read["key_results"][0]["progress"] == 1.0
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000,
+                                  b'{"name": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+                                  b'{"name": 1' + b"0" * 5_000 + b"}"],
+                         ids=["nested arrays", "nested value", "5000-digit number"])
+def test_a_body_the_json_parser_cannot_hold_is_422_not_400(api: Api, body: bytes) -> None:
+    answer = api.request("POST", "/v1/teams", content=body,
+                         headers={"Content-Type": "application/json"})
+    assert assert_problem(answer, 422)["type"].endswith("/invalid-input")

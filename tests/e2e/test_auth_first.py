@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tests.e2e.test_auth import ADMIN_WRITES, MATRIX, MEMBER_WRITES, READS, X
 from tests.support.http import BOOTSTRAP, Api, Org, assert_problem, bearer
+from tests.support.routes import ADMIN_WRITES, MATRIX, MEMBER_WRITES, READS, X
 
 FAR = {"after_position": "999999999"}
 MALFORMED = b'{"not json'

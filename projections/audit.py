@@ -35,6 +35,16 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def loads(text: str) -> Any:
+    """JSON read back from a jsonb column, numbers as doubles again.
+
+    jsonb keeps numbers as decimals and prints 1.7e308 as 309 digits, which the standard
+    parser reads as an integer that no longer fits a double's JSON (orjson refuses it);
+    orjson reads such a number as the double it was.
+    """
+    return orjson.loads(text)
+
+
 Fields = Callable[[Any, dict[str, Any]], dict[str, Any]]
 # The cycle's plan mirrors objectives (parent, owner, active): not a resource change.
 BOOKKEEPING: frozenset[EventClass] = frozenset({Cycle.PlanEntryRecorded})
@@ -122,9 +132,9 @@ def _copy_entries(
 def record_entries(cur: psycopg.Cursor[Any], s: str, batch: list[RecordedEvent]) -> None:
     """Read the batch's entities' states once, COPY the entries, write the states back."""
     ids = list({r.event.originator_id for r in batch})
-    rows = cur.execute(q("SELECT entity_id, state FROM {s}.entity_state "
+    rows = cur.execute(q("SELECT entity_id, state::text FROM {s}.entity_state "
                          "WHERE entity_id = ANY(%s)", s), (ids,)).fetchall()
-    states: dict[UUID, dict[str, Any]] = {row[0]: row[1] for row in rows}
+    states: dict[UUID, dict[str, Any]] = {row[0]: loads(row[1]) for row in rows}
     _copy_entries(cur, s, batch, states)
     changed = [(k, _dumps(v)) for k, v in states.items()]
     cur.executemany(q("INSERT INTO {s}.entity_state VALUES (%s, %s::jsonb) "

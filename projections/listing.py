@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 
 from domain.errors import InvalidInput
 from projections.audit import AUDIT
+from projections.audit import loads as audit_json
 from projections.directory import DIRECTORY
 
 Conn = psycopg.Connection[Any]
@@ -89,10 +90,10 @@ def audit(
     }
     clauses += [clause for name, clause in AUDIT_FILTERS if params[name] is not None]
     rows = _rows(conn, "SELECT position, recorded_at, actor, entity_type, entity_id, event_type, "
-                       f"changes, reason FROM {AUDIT.schema}.entries "
+                       f"changes::text, reason FROM {AUDIT.schema}.entries "
                        f"WHERE {' AND '.join(clauses)} "
                        "ORDER BY position LIMIT %(limit)s", params)
-    page = [_text(r) for r in rows[:limit]]
+    page = [{**_text(r), "changes": audit_json(r["changes"])} for r in rows[:limit]]
     more = len(rows) > limit
     return {"items": page, "next_cursor": encode_cursor(rows[limit - 1]["position"]) if more
             else None}

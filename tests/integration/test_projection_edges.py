@@ -15,6 +15,7 @@ from psycopg import Connection
 from domain import clock
 from domain.base import OkrAggregate
 from domain.errors import InvalidInput
+from domain.key_result import KeyResult
 from eventstore import Store
 from eventstore.txtime import TICK, loading
 from projections import queries
@@ -37,6 +38,25 @@ def test_check_in_repeating_the_last_value_still_shows_current_in_the_audit(
         items = queries.audit(conn, entity_id=org.key_result)["items"]
     assert [i["changes"]["current"] for i in items[-2:]] == [
         {"from": None, "to": 40.0}, {"from": 40.0, "to": 40.0}]
+
+
+def test_audit_follows_numbers_across_the_whole_range_of_doubles(store: Store) -> None:
+    org = build_org(store.app)
+    objective = store.app.load(KeyResult, org.key_result).objective_id
+    kr = UUID(store.app.add_key_result(objective, title="Huge", kind="numeric", start=-1.7e308,
+                                       target=1.7e308, actor="ann").id)
+    catch_up(store)  # the KR's known state is now read back from PostgreSQL's jsonb
+    store.app.check_in(kr, value=1.7e308, actor="ann")
+    store.app.edit_key_result(kr, target=5e-324, weight=1e6, actor="ann")
+    catch_up(store)
+    with store.pool.connection() as conn:
+        items = queries.audit(conn, entity_id=kr)["items"]
+    changes = [item["changes"] for item in items]
+    assert changes[0]["start"] == {"from": None, "to": -1.7e308}
+    assert changes[1]["current"] == {"from": None, "to": 1.7e308}
+    assert changes[2]["target"] == {"from": 1.7e308, "to": 5e-324}
+    assert all(type(v) is float for c in changes for k in ("start", "target", "current")
+               if k in c and c[k]["from"] is not None for v in (c[k]["from"],))
 
 
 def test_audit_refuses_a_malformed_entity_id_as_invalid_input(store: Store) -> None:

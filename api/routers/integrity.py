@@ -8,14 +8,14 @@ from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
-from api.auth import Viewer
+from api.auth import AuthFirst, Viewer
 from api.deps import StoreDep
 from api.errors import error_responses
 from domain.errors import NotFound
 from eventstore import Store
 from eventstore.seals import head_seal, seal_at
 
-router = APIRouter(prefix="/v1/integrity", tags=["integrity"])
+router = APIRouter(prefix="/v1/integrity", tags=["integrity"], route_class=AuthFirst)
 
 
 def _head(store: Store) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
-from api.auth import Viewer
+from api.auth import AuthFirst, Viewer
 from api.deps import StoreDep
 from api.errors import NotCaughtUp, NotModified, error_responses
 from api.reading import (
@@ -30,7 +30,7 @@ from eventstore import Store
 from projections.report_rows import REPORTS, ReportParams, ReportSpec
 from projections.report_rows.opening import OpenedReport, open_report, position_if_ready
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=AuthFirst)
 DOWNLOAD: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report as a download (`Content-Disposition: attachment`), with the "
                    "headers `OKR-Position` and `OKR-Chain-Hash`",

@@ -38,6 +38,8 @@ READS = [
      None),
     ("GET", "/v1/history", None), ("GET", "/v1/insights/engagement?cycle=2030-Q1", None),
     ("GET", "/v1/events", None),
+    ("GET", "/v1/reports/history?format=json", None),
+    ("GET", "/v1/integrity", None), ("GET", "/v1/integrity/1", None),
 ]
 MATRIX = ([(*r, "admin") for r in ADMIN_WRITES] + [(*r, "member") for r in MEMBER_WRITES]
           + [(*r, "viewer") for r in READS])

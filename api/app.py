@@ -21,6 +21,7 @@ from api.middleware import AccessLog, BodyLimit, DatabaseErrors
 from api.routers import (
     cycles,
     events,
+    export,
     integrity,
     key_results,
     objectives,
@@ -113,7 +114,7 @@ def create_app(
     app.state.sse_heartbeat = 15.0
     install_error_handlers(app)
     for router in (organisation, cycles, objectives, key_results, reads, reports, events,
-                   integrity, ops):
+                   integrity, export, ops):
         app.include_router(router.router)
     # Outermost last: access log -> body limit -> database errors -> idempotency -> routes.
     app.add_middleware(Idempotency, state=app.state)

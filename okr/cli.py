@@ -58,9 +58,19 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 
 def _register_commands() -> None:
-    from okr.commands import consume, project, rebuild, relay, report, serve, upgrade, verify
+    from okr.commands import (
+        consume,
+        export,
+        project,
+        rebuild,
+        relay,
+        report,
+        serve,
+        upgrade,
+        verify,
+    )
 
-    for module in (project, rebuild, relay, consume, serve, report, verify, upgrade):
+    for module in (project, rebuild, relay, consume, serve, report, verify, upgrade, export):
         module.register(app)
 
     from okr.commands import demo

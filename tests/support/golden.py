@@ -1,0 +1,73 @@
+"""The golden event log (tests/golden/): how it was made, and the reads it must answer.
+
+`v1-log.ndjson` was exported by `okr export` from a small demo history recorded by the
+release before `KeyResult.CheckedIn` v2 (every event type at least once);
+`v1-expected.json` holds the reads that history gave then. Both are committed and never
+regenerated: a later release must import the file and answer the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from eventstore import Store
+from okr.demo import Scale
+from projections import queries as q
+
+FOLDER = Path(__file__).parents[1] / "golden"
+LOG = FOLDER / "v1-log.ndjson"
+EXPECTED = FOLDER / "v1-expected.json"
+SCALE = Scale(teams=2, people_per_team=2, quarters=2, company_objectives=1,
+              objectives_per_team=2, person_objectives_per_team=1, key_results=(1, 2))
+SEED = 11
+NOW = datetime(2026, 5, 20, 12, tzinfo=UTC)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: datetimes, UUIDs and the like as text, as the answers were written."""
+    return orjson.loads(orjson.dumps(value, default=str))
+
+
+def instants_of(times: list[datetime]) -> list[datetime]:
+    """A few instants spread over the history (and one before it)."""
+    first, last = times[0], times[-1]
+    return [first - timedelta(days=1),
+            *(first + (last - first) * share for share in (0.2, 0.45, 0.7, 0.9)), last]
+
+
+def audit_trail(conn: Any) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        page = q.audit(conn, limit=500, cursor=cursor)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def answers(store: Store, instants: list[datetime], now: datetime = NOW) -> dict[str, Any]:
+    """Trees (as of each instant, and valid a week earlier), changes between instants, the
+    audit trail, history, engagement and the directory, as JSON values."""
+    with store.pool.connection() as conn:
+        cycles = [row["key"] for row in q.cycles(conn)]
+        reads: dict[str, Any] = {
+            "teams": q.teams(conn), "people": q.people(conn), "cycles": q.cycles(conn),
+            "audit": audit_trail(conn), "history": q.history(conn),
+        }
+        for cycle in cycles:
+            reads[f"tree {cycle}"] = q.alignment_tree(conn, cycle)
+            reads[f"engagement {cycle}"] = q.engagement(conn, cycle, now)
+            for t in instants:
+                reads[f"tree {cycle} as_of {t.isoformat()}"] = q.alignment_tree(conn, cycle, t)
+                valid = t - timedelta(days=7)
+                reads[f"tree {cycle} as_of {t.isoformat()} valid_at {valid.isoformat()}"] = (
+                    q.alignment_tree(conn, cycle, t, valid))
+            for since, until in pairwise(instants):
+                reads[f"changes {cycle} {since.isoformat()} {until.isoformat()}"] = (
+                    q.changes(conn, cycle, since, until))
+    return plain(reads)

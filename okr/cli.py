@@ -61,6 +61,7 @@ def _register_commands() -> None:
     from okr.commands import (
         consume,
         export,
+        importing,
         project,
         rebuild,
         relay,
@@ -70,7 +71,8 @@ def _register_commands() -> None:
         verify,
     )
 
-    for module in (project, rebuild, relay, consume, serve, report, verify, upgrade, export):
+    for module in (project, rebuild, relay, consume, serve, report, verify, upgrade, export,
+                   importing):
         module.register(app)
 
     from okr.commands import demo

@@ -33,6 +33,14 @@ def plain(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, default=str))
 
 
+def unordered(changes: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A changes report with its lists sorted (the report does not order them)."""
+    if changes is None:
+        return None
+    return {key: sorted(value, key=orjson.dumps) if isinstance(value, list) else value
+            for key, value in plain(changes).items()}
+
+
 def instants_of(times: list[datetime]) -> list[datetime]:
     """A few instants spread over the history (and one before it)."""
     first, last = times[0], times[-1]
@@ -60,7 +68,8 @@ def answers(store: Store, instants: list[datetime], now: datetime = NOW) -> dict
             "audit": audit_trail(conn), "history": q.history(conn),
         }
         for cycle in cycles:
-            reads[f"tree {cycle}"] = q.alignment_tree(conn, cycle)
+            current = q.alignment_tree(conn, cycle)
+            reads[f"tree {cycle}"] = current and {**current, "valid_at": "now"}
             reads[f"engagement {cycle}"] = q.engagement(conn, cycle, now)
             for t in instants:
                 reads[f"tree {cycle} as_of {t.isoformat()}"] = q.alignment_tree(conn, cycle, t)
@@ -69,5 +78,5 @@ def answers(store: Store, instants: list[datetime], now: datetime = NOW) -> dict
                     q.alignment_tree(conn, cycle, t, valid))
             for since, until in pairwise(instants):
                 reads[f"changes {cycle} {since.isoformat()} {until.isoformat()}"] = (
-                    q.changes(conn, cycle, since, until))
+                    unordered(q.changes(conn, cycle, since, until)))
     return plain(reads)

@@ -162,7 +162,7 @@ class _Loader:
                 assert isinstance(kr, KeyResult)
                 value = min(100.0, (week + 1) * 100 / WEEKS * self.rng.uniform(0.5, 1.2))
                 kr.check_in(value=round(value, 1), confidence=round(self.rng.random(), 2),
-                            note=None, effective_at=None, actor="bench")
+                            note=None, effective_at=None, actor="bench", channel="cli")
             self.app.save(*aggregates)
             self._step(size)
 

@@ -64,7 +64,7 @@ def record(app: OkrApplication, objectives: int, events: int) -> list[UUID]:
             assert isinstance(kr, KeyResult)
             for _ in range(5):
                 kr.check_in(value=random.uniform(0, 100), confidence=0.7, note=None,
-                            effective_at=None, actor="bench")
+                            effective_at=None, actor="bench", channel="cli")
         app.save(*batch)
     return krs
 

@@ -125,10 +125,10 @@ def _plain_stored(value: Any) -> Any:
 def record_of_stored(notification: Any, chain_hash: bytes | None = None) -> KafkaRecord | None:
     """`record_of` straight from a stored event's JSON, without decoding the domain event;
     None when the state holds something this path does not know (a transcoding it does
-    not map, or an older class version that decoding would upcast)."""
+    not map, or an older schema version that decoding upcasts)."""
     cls = resolve_topic(notification.topic)  # cached by the library
     state = orjson.loads(notification.state)
-    if getattr(cls, "class_version", 1) != 1 or "class_version" in state:
+    if state.pop("class_version", 1) != getattr(cls, "class_version", 1):
         return None
     try:
         data = {k: _plain_stored(v) for k, v in state.items() if k not in EVENT_METADATA}

@@ -1,8 +1,11 @@
 """Typed events for consumers: one pydantic model per event type, derived from the domain.
 
 The models are built from the annotations of the domain's event classes, so a new event or
-field appears here (and in docs/schemas/) without hand-written code. Unknown types decode to
-`GenericEventData`, which keeps every field.
+field appears here (and in docs/schemas/) without hand-written code. Older schema versions
+of a type (`okr.key_result.checked_in.v1`) have models too (their fields: those a class's
+`fields_since` dates to them); a record of an older version is decoded with its data upcast
+by the domain's upcasters and typed by the current model, so handlers see one shape. Unknown
+types decode to `GenericEventData`, which keeps every field.
 """
 
 from __future__ import annotations
@@ -11,12 +14,19 @@ import typing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from domain.base import EventClass
-from domain.event_types import event_classes, event_type_of
+from domain.event_types import (
+    event_classes,
+    event_type_of,
+    fields_of_version,
+    schema_versions,
+    stored_event_type,
+    upcast,
+)
 from eventstore.envelope import Envelope
 
 _METADATA = frozenset(
@@ -41,7 +51,8 @@ class InvalidEventData(ValueError):
 def payload_fields(event_class: EventClass) -> dict[str, Any]:
     """Field name -> type of the payload, from the event class's annotations."""
     hints = typing.get_type_hints(event_class)
-    return {name: hint for name, hint in hints.items() if name not in _METADATA}
+    return {name: hint for name, hint in hints.items()
+            if name not in _METADATA and typing.get_origin(hint) is not ClassVar}
 
 
 def _allows_none(hint: Any) -> bool:
@@ -55,15 +66,22 @@ def _model_name(event_type: str) -> str:
 
 
 @cache
+def versions() -> dict[str, tuple[EventClass, int]]:
+    """Every public type, older schema versions included -> its event class and version."""
+    return {stored_event_type(event_class, version): (event_class, version)
+            for event_class in event_classes() for version in schema_versions(event_class)}
+
+
+@cache
 def models() -> dict[str, type[EventData]]:
-    """Event type -> its pydantic model."""
+    """Event type (every version) -> its pydantic model."""
     built: dict[str, type[EventData]] = {}
-    for event_class in event_classes():
-        event_type = event_type_of(event_class)
+    for event_type, (event_class, version) in versions().items():
         fields: dict[str, Any] = {
             # Optional fields may be missing from records of older producers.
             name: (hint, None if _allows_none(hint) else ...)
-            for name, hint in payload_fields(event_class).items()
+            for name, hint in fields_of_version(
+                event_class, payload_fields(event_class), version).items()
         }
         model = create_model(_model_name(event_type), __base__=EventData, **fields)
         model.__doc__ = f"Payload (`data`) of `{event_type}`."
@@ -102,9 +120,14 @@ class ConsumedEvent:
 
 def decode(envelope: Envelope, topic: str = "", partition: int = -1,
            offset: int = -1) -> ConsumedEvent:
-    """Type the envelope's data; raises InvalidEventData when it does not fit its model."""
+    """Type the envelope's data (upcast to the current version of its type); raises
+    InvalidEventData when it does not fit its model."""
+    event_type, payload = envelope.type, envelope.data
+    known = versions().get(event_type)
+    if known is not None and event_type != event_type_of(known[0]):
+        event_type, payload = event_type_of(known[0]), upcast(known[0], known[1], dict(payload))
     try:
-        data = model_for(envelope.type).model_validate(envelope.data)
+        data = model_for(event_type).model_validate(payload)
         time = datetime.fromisoformat(envelope.time)
     except (ValidationError, ValueError) as error:
         raise InvalidEventData(f"{envelope.type} {envelope.id}: {error}") from error

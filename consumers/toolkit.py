@@ -27,7 +27,7 @@ from consumers.cloudevents import InvalidCloudEvent, from_record
 from consumers.events import ConsumedEvent, InvalidEventData, decode
 from consumers.kafka_admin import ensure_topic
 from domain.base import EventClass
-from domain.event_types import event_type_of
+from domain.event_types import schema_versions, stored_event_type
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,13 @@ class ConsumerApp(Protocol):
 
 
 def by_public_type(handlers: Mapping[EventClass, Handler]) -> dict[str, Handler]:
-    """Handlers keyed by the public type of their event class (`okr.objective.created.v1`),
-    as records carry it: written once, in the domain, never out by hand."""
-    return {event_type_of(event_class): handler for event_class, handler in handlers.items()}
+    """Handlers keyed by the public types of their event class (`okr.objective.created.v1`),
+    as records carry them: written once, in the domain, never out by hand. A class with
+    several schema versions gets every version's type (records published before a new
+    version still come through the topic); the event's data is upcast when decoded."""
+    return {stored_event_type(event_class, version): handler
+            for event_class, handler in handlers.items()
+            for version in schema_versions(event_class)}
 
 
 @dataclass(frozen=True)

@@ -199,11 +199,13 @@ class OkrApplication(ServiceBase):
     def check_in(
         self, key_result_id: UUID, *, value: float, confidence: float | None = None,
         note: str | None = None, effective_at: datetime | None = None, actor: str,
-        if_match: int | None = None,
+        if_match: int | None = None, channel: str = "api",
     ) -> CommandResult:
+        """Record a value; `channel` names the edge it came through (the API unless said)."""
         key_result, objective = self.key_result_for_change(key_result_id, if_match)
         key_result.check_in(
-            value=value, confidence=confidence, note=note, effective_at=effective_at, actor=actor
+            value=value, confidence=confidence, note=note, effective_at=effective_at, actor=actor,
+            channel=channel,
         )
         return self.commit(key_result, decided_on=[objective], progress=key_result.progress)
 

@@ -68,3 +68,23 @@ def event_classes() -> list[EventClass]:
         and value.__qualname__.startswith(f"{aggregate.__name__}.")
         and value.__name__ != "Event"
     ]
+
+
+def schema_versions(cls: type) -> range:
+    """The schema versions an event class reads: 1 up to its `class_version`."""
+    return range(1, getattr(cls, "class_version", 1) + 1)
+
+
+def fields_of_version(cls: type, fields: dict[str, Any], version: int) -> dict[str, Any]:
+    """Of a class's payload `fields`, those an event stored at schema `version` has (a class
+    names the version each later field came with in `fields_since`)."""
+    since: dict[str, int] = getattr(cls, "fields_since", {})
+    return {name: hint for name, hint in fields.items() if since.get(name, 1) <= version}
+
+
+def upcast(cls: type, version: int, state: dict[str, Any]) -> dict[str, Any]:
+    """`state` of schema `version` brought to the class's current one by its upcasters
+    (`upcast_v1_v2`...), as the store's mapper does when it reads an older event."""
+    for step in range(version, getattr(cls, "class_version", 1)):
+        getattr(cls, f"upcast_v{step}_v{step + 1}")(state)
+    return state

@@ -14,6 +14,8 @@ from domain.base import AT_RECORDING, CreatedEvent, EventClass, OkrAggregate
 from domain.errors import InvalidInput
 from domain.progress import kr_progress
 from domain.values import (
+    Channel,
+    check_channel,
     check_finite,
     check_instant,
     check_name,
@@ -30,7 +32,6 @@ class KeyResult(OkrAggregate):
         Created: ClassVar[CreatedEvent]
         Edited: ClassVar[EventClass]
         Reassigned: ClassVar[EventClass]
-        CheckedIn: ClassVar[EventClass]
         Graded: ClassVar[EventClass]
         Closed: ClassVar[EventClass]
 
@@ -106,9 +107,29 @@ class KeyResult(OkrAggregate):
     def _reassigned(self, owner: dict[str, str] | None, actor: str, reason: str | None) -> None:
         self.owner = owner
 
+    class CheckedIn(OkrAggregate.Event):
+        """A value of the key result, true from `effective_at`.
+
+        Version 2 added `channel`, the edge the check-in came through (domain.values.CHANNELS).
+        Stored version-1 events are upcast when read; their bytes are never rewritten.
+        """
+
+        class_version = 2
+        fields_since: ClassVar[dict[str, int]] = {"channel": 2}  # for older versions' schemas
+        value: float
+        confidence: float | None
+        note: str | None
+        effective_at: datetime
+        actor: str
+        channel: Channel
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["channel"] = "api"  # before v2, every check-in came through the API
+
     def check_in(
         self, *, value: float, confidence: float | None, note: str | None,
-        effective_at: datetime | None, actor: str,
+        effective_at: datetime | None, actor: str, channel: str,
     ) -> None:
         self._ensure_open()
         value = check_finite(value, "value")
@@ -120,12 +141,13 @@ class KeyResult(OkrAggregate):
         self._checked_in(
             value=value, confidence=check_unit_interval(confidence, "confidence"),
             note=check_text(note, "note"), effective_at=when, actor=actor,
+            channel=check_channel(channel),
         )
 
-    @event("CheckedIn")
+    @event(CheckedIn)
     def _checked_in(
         self, value: float, confidence: float | None, note: str | None, effective_at: datetime,
-        actor: str,
+        actor: str, channel: str,
     ) -> None:
         self.check_ins += 1
         # Ties on effective_at go to the later recorded check-in (contract section 2).

@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from domain.errors import InvalidInput
 
@@ -24,6 +24,11 @@ LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 LAST_INSTANT = LATEST - timedelta(microseconds=1)
 FIRST_DAY, LAST_DAY = EARLIEST.date(), date(2999, 12, 31)
 OwnerType = Literal["team", "person"]
+# The edge a check-in came through (KeyResult.CheckedIn v2): the JSON API, the dashboard,
+# the command line (okr demo), records migrated from another tool, and a connector that
+# declares itself (docs/api.md). Check-ins recorded before v2 are read as "api".
+Channel = Literal["api", "ui", "cli", "import", "integration"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
 KIND_DEFAULTS: dict[str, tuple[float, float]] = {"percentage": (0.0, 100.0), "binary": (0.0, 1.0)}
 
 
@@ -153,3 +158,9 @@ def _distinct(start: float, target: float) -> tuple[float, float]:
     if start == target:
         raise InvalidInput("start and target must differ", field="target")
     return start, target
+
+
+def check_channel(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    return channel

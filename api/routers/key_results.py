@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from api import schemas as s
 from api.auth import AuthFirst, Member, Viewer
@@ -61,15 +61,22 @@ async def reassign_key_result(
     )
 
 
+# A connector (a sync from another tool) says so; every other API check-in is "api".
+Channel = Annotated[Literal["api", "integration"], Header(
+    alias="OKR-Channel", description="`integration` when a connector or sync job sends the "
+    "check-in; the check-in event's `channel` (default `api`)")]
+
+
 @router.post("/{kr_id}/check-ins", response_model=s.CheckInAnswer, responses=CHANGE)
 async def check_in(
-    kr_id: KeyResultId, body: s.CheckInCreate, commands: CommandsDep, who: Member, version: IfMatch
+    kr_id: KeyResultId, body: s.CheckInCreate, commands: CommandsDep, who: Member,
+    version: IfMatch, channel: Channel = "api",
 ) -> dict[str, object]:
     """Record a value of a key result, true from `effective_at` (default now)."""
     return await commands.answer(
         commands.app.check_in,
         kr_id, value=body.value, confidence=body.confidence, note=body.note,
-        effective_at=body.effective_at, actor=who.actor, if_match=version,
+        effective_at=body.effective_at, actor=who.actor, if_match=version, channel=channel,
     )
 
 

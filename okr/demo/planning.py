@@ -121,6 +121,7 @@ def _check_in_action(
         sim.app.check_in(
             kr.id, value=value, confidence=confidence_for(kr.curve.profile, sim.rng),
             note=note_for(kr.curve.profile, sim.rng), effective_at=effective, actor=kr.actor,
+            channel="cli",
         )
         kr.observe(value, effective)
         sim.stats["check_ins"] += 1
@@ -147,6 +148,7 @@ def _plan_correction(sim: Simulation, kr: Kr, value: float, effective: datetime)
             return
         sim.app.check_in(
             kr.id, value=corrected, confidence=None, effective_at=effective, actor=kr.actor,
+            channel="cli",
             note=f"Correction: the figure reported for {effective:%d %b} was {value:g}; "
                  "reconciled with the source system.",
         )

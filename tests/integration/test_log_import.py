@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 import orjson
+import psycopg
 import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -135,3 +140,26 @@ def test_import_refuses_a_store_that_is_not_empty(database_url: str) -> None:
     assert output.strip().splitlines()[-1] == (
         "import refused: the event store is not empty: import only into an empty one (line 1)")
     assert _head(database_url) == 1
+
+
+def test_an_import_killed_midway_leaves_the_store_empty(database_url: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "okr.cli", "import", "-"], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "OKR_DATABASE_URL": database_url})
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"".join(LINES[: len(LINES) // 2 + 1]))
+        process.stdin.flush()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while conn.execute("SELECT EXISTS (SELECT FROM pg_stat_progress_copy "
+                               "WHERE tuples_processed > 0)").fetchone() != (True,):
+                assert time.monotonic() < deadline, "the import never started copying"
+                conn.execute("SELECT pg_sleep(0.02)")  # poll the database, not the clock
+    finally:
+        process.kill()
+        process.wait()
+    assert _head(database_url) == 0
+    code, output = _okr(database_url, "import", str(golden.LOG))
+    assert code == 0, output

@@ -25,6 +25,7 @@ from bench import (  # noqa: F401 - they register metrics
     http_metrics,
     integrity_metrics,
     kafka_metrics,
+    logfile,
     settle_metrics,
     sse_replay,
     store_metrics,

@@ -136,7 +136,7 @@ def canonical_bytes(row: StoredRow, canonical: dict[str, Any] | None = None) -> 
     """RFC 8785 bytes of the row's canonical object (given, or read from the row), or of
     its raw stored form when it is not readable as an event."""
     try:
-        return rfc8785.dumps(canonical if canonical is not None else canonical_object(row))
+        return jcs(canonical if canonical is not None else canonical_object(row))
     except UNREADABLE:
         return rfc8785.dumps({"unreadable": {
             "originator_id": str(row.originator_id),
@@ -144,6 +144,38 @@ def canonical_bytes(row: StoredRow, canonical: dict[str, Any] | None = None) -> 
             "topic": row.topic,
             "state": base64.b64encode(bytes(row.state)).decode(),
         }})
+
+
+class _Unusual(Exception):
+    """A value orjson would not write as RFC 8785 does."""
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes of a JSON value: orjson with sorted keys where its output is the
+    canonical one (ASCII keys; integral doubles written as integers, as ECMAScript does),
+    else the `rfc8785` library (tests/unit/test_chain_canonical.py holds them equal)."""
+    try:
+        return orjson.dumps(_as_jcs(value), option=orjson.OPT_SORT_KEYS)
+    except (_Unusual, orjson.JSONEncodeError):
+        return rfc8785.dumps(value)
+
+
+def _as_jcs(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key in value:
+            if not key.isascii():  # RFC 8785 orders keys by UTF-16 code units
+                raise _Unusual
+        return {key: _as_jcs(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_jcs(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        if abs(value) <= 2**53:
+            return int(value)  # 2.0 -> 2, -0.0 -> 0
+        if abs(value) < 1e21:
+            raise _Unusual  # ECMAScript writes the shortest digits padded with zeros
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        raise _Unusual
+    return value
 
 
 def link(previous: bytes, row: StoredRow, canonical: dict[str, Any] | None = None) -> bytes:

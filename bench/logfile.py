@@ -39,8 +39,10 @@ def read_rate(ctx: Context) -> tuple[float, int]:
 
 
 def _worker(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.logfile", *args], check=True,
+    out = subprocess.run([sys.executable, "-m", "bench.logfile", *args], check=False,
                          capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.logfile {args[0]} failed: {out.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -89,11 +91,11 @@ def _run(action: str, url: str, path: str) -> dict[str, Any]:
     try:
         began = time.perf_counter()
         if action == "export":
-            events = -1
+            events = -1  # the header
             with open(path, "wb") as out:
-                for line in export_lines(url, log_table(store.app)):
-                    out.write(line)
-                    events += 1
+                for chunk in export_lines(url, log_table(store.app)):
+                    out.write(chunk)
+                    events += chunk.count(b"\n")
         else:
             with open(path, "rb") as lines:
                 events = import_log(url, store.app, lines).events

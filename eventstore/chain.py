@@ -6,9 +6,9 @@ aggregate_version, actor, schema_version, data}` built from the stored row alone
 `schema_version` as stored, `data` the payload as stored (before any upcasting) in the
 envelope's form, numbers as doubles, `time` in UTC with six fractional digits.
 
-This is the one place export and import take chain hashes from (`link`, `chain_head`): the
-sealer of issue 13 computes the same rule, and once it is on main these functions become its
-(`eventstore.seals.link`, the seals table for the head).
+This is the one place export and import take chain hashes from (`link`): the sealer of
+issue 13 computes the same rule, and once it is on main this module gives way to its
+(`eventstore.canonical`, `eventstore.seals.link`), and export reads hashes from its seals.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import base64
 import functools
 import hashlib
 import math
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -182,10 +181,3 @@ def link(previous: bytes, row: StoredRow, canonical: dict[str, Any] | None = Non
     """The chain's next hash: SHA-256 of the previous hash and the row's canonical bytes."""
     return hashlib.sha256(previous + canonical_bytes(row, canonical)).digest()
 
-
-def chain_head(rows: Iterable[StoredRow]) -> bytes:
-    """The hash of the last of `rows` (the whole log up to it, in position order)."""
-    head = GENESIS
-    for row in rows:
-        head = link(head, row)
-    return head

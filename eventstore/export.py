@@ -2,12 +2,14 @@
 
 One read-only REPEATABLE READ transaction on a connection of its own gives every line the
 same snapshot of the log, however long the export takes, while writers go on. Rows come
-through a server-side cursor in batches, and lines leave as a generator: memory stays
-constant whatever the length of the log.
+through a server-side cursor in batches, and lines go to a temporary file until the chain's
+head (the header's) is known, then leave as a generator: memory stays constant whatever the
+length of the log.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -15,10 +17,11 @@ from typing import Any
 import psycopg
 from psycopg import IsolationLevel, sql
 
-from eventstore.chain import GENESIS, UNREADABLE, canonical_object, chain_head, link
+from eventstore.chain import GENESIS, UNREADABLE, canonical_object, link
 from eventstore.logfile import Row, event_line, header
 
 BATCH = 2000
+CHUNK = 1 << 20
 
 
 class ExportFailed(RuntimeError):
@@ -36,24 +39,31 @@ def export_lines(
     database_url: str, table: sql.Composable, *, until_position: int | None = None,
     exported_at: datetime | None = None, on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """The header line, then one line per event up to `until_position` (default: all)."""
-    with psycopg.connect(database_url) as conn:
+    """The header line, then the event lines up to `until_position` (default: all), in
+    chunks of whole lines."""
+    with psycopg.connect(database_url) as conn, tempfile.TemporaryFile() as spool:
         conn.isolation_level = IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
             first, last = _bounds(conn, table, until_position)
-            yield header(first, last, chain_head(_rows(conn, table, last)), exported_at)
-            previous = GENESIS
+            # The header names the chain's head, known once every event is hashed: the
+            # lines wait in a temporary file meanwhile (constant memory), each event read
+            # and hashed once. With the sealer's seals the head is one lookup (chain.py).
+            head = GENESIS
             for row in _rows(conn, table, last):
                 try:
                     canonical = canonical_object(row)
                 except UNREADABLE as error:
                     raise ExportFailed(f"the event at position {row.position} is not readable "
                                        f"as an event of this release: {error}") from error
-                previous = link(previous, row, canonical)
-                yield event_line(row, canonical, previous)
+                head = link(head, row, canonical)
+                spool.write(event_line(row, canonical, head))
                 if on_progress is not None and row.position % BATCH == 0:
                     on_progress(row.position)
+        yield header(first, last, head, exported_at)
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk
     if on_progress is not None:
         on_progress(last)
 

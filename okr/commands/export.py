@@ -28,30 +28,25 @@ def export(
     console = Console(stderr=True)
     store = start_store(pool_size=1)
     try:
-        lines = export_lines(store.database_url, log_table(store.app),
-                             until_position=until_position)
         with _opened(file) as out, Progress(
                 TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), console=console, transient=file == "-") as bar:
-            first = next(lines)
-            head = orjson.loads(first)
-            total = head["last_position"] - head["first_position"] + 1
-            task = bar.add_task("events", total=total)
-            out.write(first)
-            written = 0
-            for line in lines:
-                out.write(line)
-                written += 1
-                if written % 2000 == 0:
-                    bar.update(task, completed=written)
-            bar.update(task, completed=written, total=written)
+            task = bar.add_task("positions", total=until_position or store.feed().head() or 1)
+            lines = export_lines(
+                store.database_url, log_table(store.app), until_position=until_position,
+                on_progress=lambda position: bar.update(task, completed=position))
+            head = orjson.loads(next(lines))
+            out.write(orjson.dumps(head) + b"\n")
+            for chunk in lines:
+                out.write(chunk)
+            bar.update(task, completed=head["last_position"], total=head["last_position"])
     except ExportFailed as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from None
     finally:
         store.close()
-    console.print(f"exported {written} events, positions {head['first_position']} to "
-                  f"{head['last_position']}, head {head['head_hash']}")
+    console.print(f"exported positions {head['first_position']} to {head['last_position']}, "
+                  f"head {head['head_hash']}")
 
 
 def _opened(file: str) -> AbstractContextManager[BinaryIO]:

@@ -48,9 +48,10 @@ class Seal:
         return {"position": self.position, "hash": self.hash.hex()}
 
 
-def link(previous: bytes, row: StoredRow) -> bytes:
-    """The chain's next hash: SHA-256 of the previous hash and the row's canonical bytes."""
-    return hashlib.sha256(previous + canonical_bytes(row)).digest()
+def link(previous: bytes, row: StoredRow, hashed: dict[str, Any] | None = None) -> bytes:
+    """The chain's next hash: SHA-256 of the previous hash and the row's canonical bytes
+    (of `hashed`, its canonical object, when the caller has built it already)."""
+    return hashlib.sha256(previous + canonical_bytes(row, hashed)).digest()
 
 
 def ensure_seals_table(conn: psycopg.Connection[Any]) -> None:

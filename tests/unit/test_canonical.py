@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import struct
 from dataclasses import dataclass
 from uuid import UUID
 
 import rfc8785
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.application import OkrApplication
@@ -16,6 +18,7 @@ from eventstore.canonical import (
     GENESIS,
     UNREADABLE,
     canonical_bytes,
+    canonical_json,
     canonical_object,
     unreadable,
     utc_time,
@@ -150,3 +153,61 @@ def test_no_payload_can_stop_the_chain_and_the_bytes_are_the_librarys(
 @given(state=st.binary(max_size=200), topic=st.text(max_size=40))
 def test_no_stored_bytes_can_stop_the_chain(state: bytes, topic: str) -> None:
     canonical_bytes(Row(AGGREGATE, 1, topic, state))
+
+
+# canonical_json writes through orjson where its bytes are RFC 8785's: every JSON value,
+# and above all every double, must give the library's bytes (or the library's refusal).
+SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
+           | st.floats() | st.text())
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+
+
+def _library_or_refusal(value: object) -> bytes | type[Exception]:
+    try:
+        return rfc8785.dumps(value)
+    except ValueError as error:
+        return type(error)
+
+
+def _ours_or_refusal(value: object) -> bytes | type[Exception]:
+    try:
+        return canonical_json(value)
+    except ValueError as error:
+        return type(error)
+
+
+@settings(max_examples=1000)
+@given(VALUES)
+def test_canonical_json_is_the_rfc8785_librarys_for_every_json_value(value: object) -> None:
+    assert _ours_or_refusal(value) == _library_or_refusal(value)
+
+
+@settings(max_examples=3000)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_canonical_json_writes_every_double_as_the_library_does(number: float) -> None:
+    assert canonical_json(number) == rfc8785.dumps(number)
+
+
+def test_canonical_json_writes_doubles_of_every_magnitude_as_the_library_does() -> None:
+    """A sweep over the bit patterns of doubles (every exponent, random mantissas), and the
+    values where JSON writers disagree: the notation changes at 1e-6 and 1e21 in ECMAScript,
+    at 1e-5 and 1e16 in orjson."""
+    rng = random.Random(8785)
+    numbers = [struct.unpack("<d", struct.pack("<Q", (exponent << 52) | rng.getrandbits(52)))[0]
+               for exponent in range(0, 2047) for _ in range(40)]
+    numbers += [1e-7, 1e-6, 1.234e-6, 9.999999999999999e-06, 1e-5, 1.0000000000000002e-05,
+                0.000015, 1.5e-7, 5e-324, 0.1 + 0.2, 4503599627370495.5, 2.0**52, 2.0**53,
+                2.0**53 + 2, 1e16, 1e20, 1e21, 1.5e21, 1.7976931348623157e308, -0.0, -1e-6]
+    for number in numbers:
+        for value in (number, -number):
+            assert canonical_json(value) == rfc8785.dumps(value), repr(value)
+
+
+def test_canonical_json_orders_keys_and_escapes_strings_as_the_library_does() -> None:
+    for value in ("\x00\x01\x08\t\n\x0b\x0c\r\x1f\x7f\"\\/é\u2028😀",
+                  {"é": 1.0, "z": 2.0, "a": [1.0, {"b": None}], "\U0001f600": 0.5, "ﬀ": 1},
+                  {"b": True, "a": False, "A": "x", "": [], "aa": {}}):
+        assert canonical_json(value) == rfc8785.dumps(value), value
+    for refused in ("\ud800", 2**53, float("nan"), float("inf"), {1: "not a text key"}):
+        assert _ours_or_refusal(refused) == _library_or_refusal(refused), refused

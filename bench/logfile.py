@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.harness import Context, Result, metric
 from eventstore.database import create_database, drop_database
-from eventstore.export import export_lines, log_table
+from eventstore.export import export_lines, export_span
 from eventstore.importing import import_log
 from okr.bootstrap import start_store
 from okr.settings import Settings
@@ -87,18 +87,18 @@ def import_vs_read(ctx: Context) -> Result:
 
 
 def _run(action: str, url: str, path: str) -> dict[str, Any]:
-    store = start_store(Settings(database_url=url), pool_size=1)
+    store = start_store(Settings(database_url=url), pool_size=2)
     try:
         began = time.perf_counter()
         if action == "export":
             events = -1  # the header
             with open(path, "wb") as out:
-                for chunk in export_lines(url, log_table(store.app)):
+                for chunk in export_lines(store, export_span(store)):
                     out.write(chunk)
                     events += chunk.count(b"\n")
         else:
             with open(path, "rb") as lines:
-                events = import_log(url, store.app, lines).events
+                events = import_log(store, lines).events
         seconds = time.perf_counter() - began
     finally:
         store.close()

@@ -20,9 +20,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.domain import Aggregate
 
-from eventstore.chain import GENESIS, UNREADABLE, canonical_object, event_class, link
+from eventstore.canonical import GENESIS, UNREADABLE, canonical_object, event_class
 from eventstore.envelope import SOURCE
 from eventstore.logfile import FORMAT, HASHED, VERSION, Row
+from eventstore.seals import link
 
 HEADER_FIELDS = {"format": str, "version": int, "exported_at": str, "first_position": int,
                  "last_position": int, "head_hash": str}
@@ -43,6 +44,7 @@ class ImportRefused(Exception):
 class CheckedEvent:
     row: Row
     recorded_at: datetime
+    chain_hash: bytes
 
 
 @dataclass
@@ -89,7 +91,7 @@ class LogCheck:
             self.refuse(f"the chain does not verify at position {row.position}: the event or "
                         "one before it was changed, removed or inserted")
         self.count += 1
-        return CheckedEvent(row, moment)
+        return CheckedEvent(row, moment, self.chain)
 
     def finish(self) -> None:
         self.line += 1

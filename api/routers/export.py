@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.auth import Admin
 from api.deps import StoreDep
 from api.errors import error_responses
-from eventstore.export import export_lines, log_table
+from eventstore.export import export_lines, export_span
 
 router = APIRouter(prefix="/v1/export", tags=["export"])
 NDJSON = "application/x-ndjson"
@@ -20,13 +21,13 @@ NDJSON = "application/x-ndjson"
     **error_responses(401, 403, 422),
     200: {"content": {NDJSON: {}}, "description": "The log: a header line, then one per event"},
 })
-def export_log(
+async def export_log(
     store: StoreDep, _: Admin,
     until_position: Annotated[int | None, Query(
         ge=0, le=2**62, description="Export the events up to this position (default: all)")]
     = None,
 ) -> StreamingResponse:
     """Stream the event log as NDJSON (the file of `okr export`), in constant memory."""
-    lines = export_lines(store.database_url, log_table(store.app), until_position=until_position)
-    return StreamingResponse(lines, media_type=NDJSON, headers={
+    span = await run_in_threadpool(export_span, store, until_position)
+    return StreamingResponse(export_lines(store, span), media_type=NDJSON, headers={
         "Content-Disposition": 'attachment; filename="okr-ledger-log.ndjson"'})

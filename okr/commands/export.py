@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import gzip
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from eventstore.export import ExportFailed, export_lines, log_table
+from eventstore.export import ExportFailed, export_lines, export_span
 from okr.bootstrap import start_store
 from okr.commands.help import STORE, Command, settings_epilog
 
@@ -26,36 +26,42 @@ def export(
 ) -> None:
     """Write the whole event log (or its events up to a position) as an NDJSON file."""
     console = Console(stderr=True)
-    store = start_store(pool_size=1)
+    store = start_store(pool_size=2)
     try:
+        span = export_span(store, until_position)
         with _opened(file) as out, Progress(
                 TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), console=console, transient=file == "-") as bar:
-            task = bar.add_task("positions", total=until_position or store.feed().head() or 1)
-            lines = export_lines(
-                store.database_url, log_table(store.app), until_position=until_position,
-                on_progress=lambda position: bar.update(task, completed=position))
-            head = orjson.loads(next(lines))
-            out.write(orjson.dumps(head) + b"\n")
-            for chunk in lines:
+            task = bar.add_task("positions", total=span.last or 1)
+            for chunk in export_lines(store, span, on_progress=lambda position: bar.update(
+                    task, completed=position)):
                 out.write(chunk)
-            bar.update(task, completed=head["last_position"], total=head["last_position"])
     except ExportFailed as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from None
     finally:
         store.close()
-    console.print(f"exported positions {head['first_position']} to {head['last_position']}, "
-                  f"head {head['head_hash']}")
+    console.print(f"exported positions {span.first} to {span.last}, head "
+                  f"{span.head_hash.hex()}")
 
 
-def _opened(file: str) -> AbstractContextManager[BinaryIO]:
+@contextmanager
+def _opened(file: str) -> Iterator[BinaryIO]:
+    """Where the lines go: standard output, or a file written beside its name and renamed
+    into place only when complete (a failed export leaves no file that looks whole)."""
     if file == "-":
-        return nullcontext(sys.stdout.buffer)
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
     path = Path(file)
-    if path.suffix == ".gz":
-        return gzip.open(path, "wb", compresslevel=6)  # type: ignore[return-value]
-    return path.open("wb")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with (gzip.open(partial, "wb", compresslevel=6) if path.suffix == ".gz"
+              else partial.open("wb")) as out:
+            yield out  # type: ignore[misc]  # GzipFile and BufferedWriter write bytes
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -37,7 +37,7 @@ def import_(
                 bar.update(task, completed=done, total=total)
 
             try:
-                imported = import_log(store.database_url, store.app, lines, on_progress)
+                imported = import_log(store, lines, on_progress)
             except ImportRefused as error:
                 bar.stop()
                 typer.echo(str(error), err=True)

@@ -12,7 +12,7 @@ import orjson
 from pydantic import SecretStr
 
 from eventstore.database import create_database, drop_database
-from eventstore.export import export_lines, log_table
+from eventstore.export import export_lines, export_span
 from okr.bootstrap import start_store
 from okr.demo import generate
 from okr.settings import Settings
@@ -29,7 +29,7 @@ def main(server_url: str) -> None:
             generate(store.app, seed=golden.SEED, scale=golden.SCALE, now=golden.NOW)
             catch_up(store)
             with golden.LOG.open("wb") as out:
-                for line in export_lines(url, log_table(store.app)):
+                for line in export_lines(store, export_span(store)):
                     out.write(line)
             times = [datetime.fromisoformat(orjson.loads(line)["time"])
                      for line in golden.LOG.read_bytes().splitlines()[1:]]

@@ -40,6 +40,24 @@ def current_types(value: Any) -> Any:
     return UPCAST_TYPES.get(value, value) if isinstance(value, str) else value
 
 
+def cycles_known(answers: dict[str, Any]) -> dict[str, Any]:
+    """Expected answers with the rule transaction time brought (issue 10, contract section
+    2): a cycle is unknown as of an instant before it was created, so its tree as of that
+    instant, and its changes until then, answer nothing (the release that wrote the log
+    showed an empty tree). The events are read the same; only this answer changed."""
+    created = {line["data"]["key"]: datetime.fromisoformat(line["time"])
+               for line in map(orjson.loads, LOG.read_bytes().splitlines()[1:])
+               if line["type"] == "okr.cycle.created.v1"}
+    known = dict(answers)
+    for name in answers:
+        words = name.split(" ")
+        if words[0] in ("tree", "changes") and len(words) > 3:
+            instant = datetime.fromisoformat(words[3])  # tree: as_of; changes: until
+            if instant < created[words[1]]:
+                known[name] = None
+    return known
+
+
 UPCAST_TYPES = {stored_event_type(cls, version): event_type_of(cls)
                 for cls in event_classes() for version in schema_versions(cls)
                 if stored_event_type(cls, version) != event_type_of(cls)}

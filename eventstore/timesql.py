@@ -94,21 +94,10 @@ DECLARE unlocked boolean; stale boolean; adopted boolean; last_at timestamptz;
     base timestamptz;
 BEGIN
 SET LOCAL lock_timeout = {lock_timeout};
-LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
 -- A loading session holds the advisory lock: then only given times, else only the clock.
--- The notification is dropped with the transaction if a check below refuses.
-SELECT pg_try_advisory_xact_lock_shared({loading_key}),
-    EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version)
-            JOIN {schema}.{table} t ON t.originator_id = r.id
-            AND t.originator_version > r.version),
-    c.adopted, l.recorded_at,
-    greatest(clock_timestamp(), l.recorded_at + {microsecond}, c.horizon + {microsecond})
-INTO unlocked, stale, adopted, last_at, base
-FROM {schema}.{clock} c
-LEFT JOIN LATERAL (SELECT t.recorded_at FROM {schema}.{table} t
-                   WHERE t.recorded_at IS NOT NULL
-                   ORDER BY t.notification_id DESC LIMIT 1) l ON true,
-LATERAL pg_notify({channel_name}, '') n;
+-- Asked before the table lock (held to the commit once taken): an import holds the table
+-- for its whole transaction, and a writer is to be refused at once, not queue behind it.
+unlocked := pg_try_advisory_xact_lock_shared({loading_key});
 IF unlocked = given THEN
     IF given THEN
         RAISE EXCEPTION 'no loading session holds the store' USING ERRCODE = {load_refused};
@@ -116,6 +105,19 @@ IF unlocked = given THEN
     RAISE EXCEPTION 'the store is loading (okr demo or import); retry later'
         USING ERRCODE = {loading};
 END IF;
+LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+-- The notification is dropped with the transaction if a check below refuses.
+SELECT EXISTS (SELECT 1 FROM unnest(read_ids, read_versions) AS r(id, version)
+            JOIN {schema}.{table} t ON t.originator_id = r.id
+            AND t.originator_version > r.version),
+    c.adopted, l.recorded_at,
+    greatest(clock_timestamp(), l.recorded_at + {microsecond}, c.horizon + {microsecond})
+INTO stale, adopted, last_at, base
+FROM {schema}.{clock} c
+LEFT JOIN LATERAL (SELECT t.recorded_at FROM {schema}.{table} t
+                   WHERE t.recorded_at IS NOT NULL
+                   ORDER BY t.notification_id DESC LIMIT 1) l ON true,
+LATERAL pg_notify({channel_name}, '') n;
 IF stale THEN
     RAISE EXCEPTION 'an aggregate read by these commands has changed'
         USING ERRCODE = {stale_read};
@@ -185,11 +187,12 @@ BEGIN
 SET LOCAL lock_timeout = {lock_timeout};
 -- Losing the last horizon in a crash only matters if the clock also stepped back.
 SET LOCAL synchronous_commit = off;
-LOCK TABLE {schema}.{table} IN SHARE MODE;
+-- Before the table lock, which an import's transaction holds off until it commits.
 IF NOT pg_try_advisory_xact_lock_shared({loading_key}) THEN
     RETURN QUERY SELECT c.horizon, true FROM {schema}.{clock} c;
     RETURN;
 END IF;
+LOCK TABLE {schema}.{table} IN SHARE MODE;
 RETURN QUERY UPDATE {schema}.{clock} c SET horizon = greatest(c.horizon, clock_timestamp())
     RETURNING c.horizon, false;
 END; $BODY$"""

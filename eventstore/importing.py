@@ -1,11 +1,11 @@
 """`okr import`: an exported log (eventstore/logfile.py) into a new store, all or nothing.
 
 It runs inside a loading session (eventstore/txtime.py): while it runs, reads answer 503 and
-every other writer is refused, and only it writes past times. The work is one transaction
-on a connection of its own: it locks the events table, refuses a store that was used
-before, then checks each line (eventstore/logcheck.py: order, versions, types, times, the
-chain) while COPYing its stored record with its own position and `recorded_at` (the time
-its state holds). Only when the whole file has passed (its last position reached, the
+every other writer is refused at once, and only it writes past times. The work is one
+transaction on a connection of its own: it refuses a store that was used before, then
+checks each line (eventstore/logcheck.py: order, versions, types, times, the chain) while
+COPYing its stored record with its own position and `recorded_at` (the time its state
+holds). Only when the whole file has passed (its last position reached, the
 chain's head equal to the header's) does it write the chain's seals (the hashes it has just
 checked, so the store is sealed as the sealer would have sealed it), set the position
 sequence, mark the store as recording transaction time (`adopted`: no `okr upgrade`) and
@@ -71,9 +71,9 @@ def _import(store: Store, check: LogCheck, stream: Iterator[bytes], seals: IO[by
             on_progress: Callable[[int, int], None] | None) -> None:
     table = events_table(store.feed())
     announced = check.last - check.first + 1 if check.last else 0
+    # No table lock: the loading session keeps every other writer out (the insert function
+    # refuses them at once, where a table lock would make them queue until it commits).
     with psycopg.connect(store.database_url) as conn, conn.transaction():
-        conn.execute("SET LOCAL lock_timeout = '5s'")
-        conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
         _refuse_a_used_store(store, conn)
         statement = sql.SQL(
             "COPY {} (notification_id, originator_id, originator_version, topic, state, "

@@ -1,9 +1,18 @@
-"""GET /v1/export streams the log for admins; check-ins record the edge they came through."""
+"""GET /v1/export streams the log for admins; okr import runs in a loading session behind a
+running API; check-ins record the edge they came through."""
 
 from __future__ import annotations
 
-import orjson
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
 
+import orjson
+import psycopg
+
+from tests.support import golden
 from tests.support.http import Api, Org, assert_problem
 
 
@@ -39,3 +48,52 @@ def test_check_ins_name_their_channel_api_or_integration(api: Api, org: Org) -> 
     channels = [e["data"]["channel"] for e in events
                 if e["type"] == "okr.key_result.checked_in.v2"]
     assert channels[-2:] == ["api", "integration"]
+
+
+def _copying(database_url: str) -> None:
+    """Wait until an import is COPYing its events (inside its loading session)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 30
+        while conn.execute("SELECT EXISTS (SELECT FROM pg_stat_progress_copy "
+                           "WHERE tuples_processed > 0)").fetchone() != (True,):
+            assert time.monotonic() < deadline, "the import never started copying"
+            conn.execute("SELECT pg_sleep(0.02)")  # poll the database, not the clock
+
+
+def test_reads_and_writes_answer_503_at_once_while_okr_import_runs_then_the_imported_log(
+        api: Api, database_url: str) -> None:
+    lines = golden.LOG.read_bytes().splitlines(keepends=True)
+    header = orjson.loads(lines[0])
+    assert api.get("/v1/teams").status_code == 200
+    process = subprocess.Popen(
+        [sys.executable, "-m", "okr.cli", "import", "-"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "OKR_DATABASE_URL": database_url})
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"".join(lines[:150]))
+        process.stdin.flush()
+        _copying(database_url)
+        began = time.monotonic()
+        for answer in (api.get("/v1/teams"), api.get("/v1/events"),
+                       api.post("/v1/teams", {"name": "Meanwhile"})):
+            assert_problem(answer, 503)
+            assert int(answer.headers["Retry-After"]) >= 1
+        assert time.monotonic() - began < 5  # refused, not queued behind the import
+        output = process.communicate(b"".join(lines[150:]), timeout=120)[0].decode()
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+
+    assert api.ok("GET", "/v1/integrity") == {"position": header["last_position"],
+                                              "hash": header["head_hash"],
+                                              "log_head": header["last_position"]}
+    # A read as of an instant reflects the last imported event recorded by then.
+    events = [orjson.loads(line) for line in lines[1:]]
+    middle = events[len(events) // 2]
+    instant = datetime.fromisoformat(middle["time"]) + timedelta(microseconds=1)
+    tree = api.get("/v1/alignment-tree", params={"cycle": "2026-Q1",
+                                                 "as_of": instant.isoformat()})
+    assert tree.status_code == 200, tree.text
+    assert int(tree.headers["OKR-Position"]) == middle["position"]
+    assert tree.json()["roots"]

@@ -29,9 +29,15 @@ def _okr(database_url: str, *args: str) -> tuple[int, str]:
 
 
 def _head(database_url: str) -> int:
+    """The last stored position; no seal may be stored beyond the events."""
     store = start_store(Settings(database_url=SecretStr(database_url)))
     try:
-        return store.feed().head()
+        with psycopg.connect(database_url) as conn:
+            sealed = conn.execute("SELECT coalesce(max(position), 0) FROM okr_integrity_seals"
+                                  ).fetchone()
+        head = store.feed().head()
+        assert sealed is not None and sealed[0] <= head
+        return head
     finally:
         store.close()
 
@@ -140,6 +146,54 @@ def test_import_refuses_a_store_that_is_not_empty(database_url: str) -> None:
     assert output.strip().splitlines()[-1] == (
         "import refused: the event store is not empty: import only into an empty one (line 1)")
     assert _head(database_url) == 1
+
+
+def test_import_refuses_a_store_that_was_used_before(database_url: str) -> None:
+    start_store(Settings(database_url=SecretStr(database_url))).close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO okr_tracking (name, position) VALUES ('projection:x', 7)")
+
+    code, output = _okr(database_url, "import", str(golden.LOG))
+
+    assert code == 1
+    assert output.strip().splitlines()[-1].startswith("import refused: the store was used before")
+    assert _head(database_url) == 0
+
+
+def test_an_imported_store_is_sealed_and_records_transaction_time_without_okr_upgrade(
+        database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        start_store(Settings(database_url=SecretStr(database_url))).close()
+        # An empty store created before transaction time (not adopted): import adopts it.
+        conn.execute("UPDATE okrledger_clock SET adopted = false")
+
+    code, output = _okr(database_url, "import", str(golden.LOG))
+    assert code == 0, output
+
+    header = orjson.loads(LINES[0])
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert conn.execute("SELECT adopted FROM okrledger_clock").fetchone() == (True,)
+        assert conn.execute(  # the column says what the state says, for every event
+            "SELECT count(*) FROM okrledger_events WHERE recorded_at IS DISTINCT FROM "
+            "(convert_from(state, 'UTF8')::jsonb #>> '{timestamp,_data_}')::timestamptz"
+        ).fetchone() == (0,)
+        seals = conn.execute("SELECT count(*), max(position) FROM okr_integrity_seals"
+                             ).fetchone()
+        last_time = conn.execute("SELECT max(recorded_at) FROM okrledger_events").fetchone()
+    assert seals == (header["last_position"], header["last_position"])
+    code, output = _okr(database_url, "verify", "--expect",
+                        f"{header['last_position']}:{header['head_hash']}")
+    assert code == 0, output
+    store = start_store(Settings(database_url=SecretStr(database_url)))
+    try:
+        team = store.app.create_team(name="After the import", parent_id=None, actor="admin")
+    finally:
+        store.close()
+    assert team.position == header["last_position"] + 1
+    with psycopg.connect(database_url) as conn:
+        recorded = conn.execute("SELECT recorded_at FROM okrledger_events "
+                                "WHERE notification_id = %s", (team.position,)).fetchone()
+    assert last_time is not None and recorded is not None and recorded[0] > last_time[0]
 
 
 def test_an_import_killed_midway_leaves_the_store_empty(database_url: str) -> None:

@@ -1,5 +1,6 @@
 """okr demo -> okr export -> okr import into a fresh database: the same rows, byte for byte,
-the same answers to every read at random instants, and the same file when exported again."""
+the same answers to every read at random instants, the same chain head for okr verify, and
+the same file when exported again."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ from projections import queries as q
 from projections.runner import catch_up
 from tests.support import golden
 
-ROWS = ("SELECT notification_id, originator_id, originator_version, topic, state "
+ROWS = ("SELECT notification_id, originator_id, originator_version, topic, state, recorded_at "
         "FROM okrledger_events ORDER BY notification_id")
 
 
-def _okr(database_url: str, *args: str) -> None:
+def _okr(database_url: str, *args: str) -> str:
     result = CliRunner().invoke(cli, list(args), env={"OKR_DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
+    return result.output
 
 
 @pytest.fixture
@@ -83,6 +85,9 @@ def test_demo_exported_and_imported_reads_the_same_everywhere(
     _okr(database_url, "export", str(exported))
     _okr(target_url, "import", str(exported))
     _okr(target_url, "export", str(again))
+    head = _verified_head(_okr(database_url, "verify"))
+    assert _verified_head(_okr(target_url, "verify")) == head
+    _okr(target_url, "verify", "--expect", ":".join(head.split()))
 
     source, target = _store(database_url), _store(target_url)
     try:
@@ -101,7 +106,7 @@ def test_demo_exported_and_imported_reads_the_same_everywhere(
         ids = _sample(source, rng)
         assert _reads(source, instants, ids) == _reads(target, instants, ids)
         # The position sequence continues after the imported log.
-        target.app.check_in(_open_kr(target), value=1.0, actor="admin")
+        target.app.check_in(_open_kr(target), value=1.0, actor="admin", channel="cli")
         assert target.feed().head() == last + 1
     finally:
         source.close()
@@ -112,6 +117,12 @@ def test_demo_exported_and_imported_reads_the_same_everywhere(
     assert first_export[1:] == second_export[1:]
     assert ({**orjson.loads(first_export[0]), "exported_at": 0}
             == {**orjson.loads(second_export[0]), "exported_at": 0})
+
+
+def _verified_head(output: str) -> str:
+    """`POSITION HASH` of okr verify's `verified N events, head POSITION HASH`."""
+    line = next(line for line in output.splitlines() if line.startswith("verified "))
+    return line.split(", head ", 1)[1]
 
 
 def _open_kr(store: Store) -> str:

@@ -29,7 +29,7 @@ def _write_rate(ctx: Context) -> float:
     krs = [kr for kr, _, _ in open_key_results(ctx, BATCH)]
 
     def check_in(kr: UUID, value: float) -> object:
-        return lambda: app.check_in(kr, value=value, confidence=0.5, actor="bench")
+        return lambda: app.check_in(kr, value=value, confidence=0.5, channel="cli", actor="bench")
 
     began = time.perf_counter()
     for offset in range(0, WRITES, BATCH):

@@ -157,7 +157,7 @@ def _steady_load(store: Store, topic: str, rate: float, seconds: float) -> Resul
         due = began + number / rate
         threading.Event().wait(max(0.0, due - time.perf_counter()))
         kr = krs[number % len(krs)]
-        answer = store.app.check_in(kr, value=float(number % 100), actor="bench")
+        answer = store.app.check_in(kr, value=float(number % 100), channel="cli", actor="bench")
         committed[event_id(kr, answer.version)] = time.perf_counter()
     deadline = time.perf_counter() + 30
     while len(seen.keys() & committed.keys()) < len(committed) and time.perf_counter() < deadline:

@@ -199,9 +199,10 @@ class OkrApplication(ServiceBase):
     def check_in(
         self, key_result_id: UUID, *, value: float, confidence: float | None = None,
         note: str | None = None, effective_at: datetime | None = None, actor: str,
-        if_match: int | None = None, channel: str = "api",
+        channel: str, if_match: int | None = None,
     ) -> CommandResult:
-        """Record a value; `channel` names the edge it came through (the API unless said)."""
+        """Record a value; `channel` names the edge it came through (domain.values.CHANNELS):
+        required, so that a new edge cannot record its check-ins as another's."""
         key_result, objective = self.key_result_for_change(key_result_id, if_match)
         key_result.check_in(
             value=value, confidence=confidence, note=note, effective_at=effective_at, actor=actor,

@@ -20,10 +20,12 @@ KEY = CommandKey(owner="token-hash", key="k1", fingerprint="request-1")
 
 def test_a_keyed_command_run_again_answers_its_recorded_result(pg_app: OkrApplication) -> None:
     world = build_world(pg_app)
-    first = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+    first = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5,
+                                                          channel="api", actor="a"))
     head = log_length(pg_app)
 
-    again = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+    again = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5,
+                                                          channel="api", actor="a"))
 
     assert again == first
     assert first.position == head
@@ -34,20 +36,22 @@ def test_the_key_with_another_request_is_refused_and_records_nothing(
     pg_app: OkrApplication,
 ) -> None:
     world = build_world(pg_app)
-    pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+    pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, channel="api", actor="a"))
     head = log_length(pg_app)
     other = CommandKey(KEY.owner, KEY.key, fingerprint="request-2")
 
     with pytest.raises(IdempotencyKeyReused):
-        pg_app.run_keyed(other, lambda: pg_app.check_in(world.kr, value=6, actor="a"))
+        pg_app.run_keyed(other, lambda: pg_app.check_in(world.kr, value=6,
+                                                        channel="api", actor="a"))
     assert log_length(pg_app) == head
 
 
 def test_keys_of_other_owners_are_their_own(pg_app: OkrApplication) -> None:
     world = build_world(pg_app)
-    mine = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+    mine = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5,
+                                                         channel="api", actor="a"))
     theirs = pg_app.run_keyed(CommandKey("other-owner", KEY.key, KEY.fingerprint),
-                              lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+                              lambda: pg_app.check_in(world.kr, value=5, channel="api", actor="a"))
     assert theirs.version == mine.version + 1
 
 
@@ -59,14 +63,15 @@ def test_keyed_commands_in_one_batch_each_record_their_own_answer(
 
     def keyed(key: CommandKey, value: float) -> Callable[[], CommandResult]:
         return lambda: pg_app.run_keyed(
-            key, lambda: pg_app.check_in(world.kr, value=value, actor="a"))
+            key, lambda: pg_app.check_in(world.kr, value=value, channel="api", actor="a"))
 
     answers = pg_app.run_batch([
-        keyed(keys[0], 1), lambda: pg_app.check_in(world.flag, value=1, actor="a"),
+        keyed(keys[0], 1), lambda: pg_app.check_in(world.flag, value=1, channel="api", actor="a"),
         keyed(keys[1], 2),
     ])
     head = log_length(pg_app)
-    again = [pg_app.run_keyed(key, lambda: pg_app.check_in(world.kr, value=9, actor="a"))
+    again = [pg_app.run_keyed(key, lambda: pg_app.check_in(world.kr, value=9,
+                                                           channel="api", actor="a"))
              for key in keys]
 
     assert again == [answers[0], answers[2]]
@@ -92,7 +97,8 @@ def test_a_commit_whose_answer_was_lost_in_the_store_is_answered_not_repeated(
     monkeypatch.setattr(pg_app.recorder, "insert_events", commit_then_retry)
     before = log_length(pg_app)
 
-    answer = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5, actor="a"))
+    answer = pg_app.run_keyed(KEY, lambda: pg_app.check_in(world.kr, value=5,
+                                                           channel="api", actor="a"))
 
     assert log_length(pg_app) == before + 1
     assert answer.position == before + 1

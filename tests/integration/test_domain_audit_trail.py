@@ -50,7 +50,8 @@ COMMANDS: dict[str, Callable[[World, str, str], CommandResult]] = {
         w.kr, target=150, reason=why, actor=who),
     "reassign key result": lambda w, who, why: w.app.reassign_key_result(
         w.kr, owner=w.person_owner(), reason=why, actor=who),
-    "check in": lambda w, who, why: w.app.check_in(w.kr, value=5, note="n", actor=who),
+    "check in": lambda w, who, why: w.app.check_in(w.kr, value=5, note="n",
+                                                   channel="api", actor=who),
     "grade key result": lambda w, who, why: w.app.grade_key_result(
         w.kr, score=0.4, note="n", actor=who),
     "close cycle": lambda w, who, why: w.app.close_cycle(w.cycle, actor=who),
@@ -101,7 +102,7 @@ def test_store_stamps_every_event_when_it_records_it_strictly_increasing_in_log_
 ) -> None:
     before = datetime.now(UTC)
     world = build_world(any_app)
-    world.app.check_in(world.kr, value=10, actor="a")
+    world.app.check_in(world.kr, value=10, channel="api", actor="a")
     world.app.archive_objective(world.side, actor="a")
     world.close()
     after = datetime.now(UTC)
@@ -148,7 +149,7 @@ def test_loading_session_records_each_event_at_its_clock_time_strictly_increasin
 ) -> None:
     with loading(any_app):
         world = build_world(any_app)
-        world.app.check_in(world.kr, value=10, actor="a")
+        world.app.check_in(world.kr, value=10, channel="api", actor="a")
     stamps = [e.timestamp for e in recorded_events(any_app)]
     assert all(a < b for a, b in pairwise(stamps))
     assert set(stamps) <= set(ticking)
@@ -186,7 +187,7 @@ def assert_refused_load(app: OkrApplication, command: Callable[[], object]) -> N
 
 
 def test_stored_event_names_are_past_tense_and_stable(world: World) -> None:
-    world.app.check_in(world.kr, value=1, actor="a")
+    world.app.check_in(world.kr, value=1, channel="api", actor="a")
     world.close()
     assert {type(e).__qualname__ for e in recorded_events(world.app)} == {
         "Team.Created", "Person.Created", "Cycle.Created", "Cycle.PlanEntryRecorded",

@@ -24,7 +24,7 @@ T0 = datetime.now(UTC).replace(microsecond=0)
 
 def check_in(w: World, value: float, at: datetime | None = None, **more: Any) -> float:
     """Check in on the numeric KR (0 -> 100); answer the progress in the command answer."""
-    answer = w.app.check_in(w.kr, value=value, effective_at=at, actor="a", **more)
+    answer = w.app.check_in(w.kr, value=value, effective_at=at, channel="api", actor="a", **more)
     return float(answer.extra["progress"])
 
 
@@ -35,7 +35,7 @@ def current(w: World) -> KeyResult:
 def test_check_in_answer_carries_the_progress_of_the_current_value(world: World) -> None:
     with clock_installed(lambda: T0):
         assert check_in(world, 25) == 0.25
-        answer = world.app.check_in(world.kr, value=60, actor="a")
+        answer = world.app.check_in(world.kr, value=60, channel="api", actor="a")
     assert answer.extra["progress"] == 0.6
     assert (answer.id, answer.version, answer.position) == (
         str(world.kr), current(world).version, log_length(world.app))
@@ -108,7 +108,7 @@ def test_progress_is_clamped_between_zero_and_one(
 def test_progress_of_a_decreasing_key_result_is_clamped_too(world: World) -> None:
     kr_id = UUID(world.app.add_key_result(world.goal, title="Churn", kind="numeric", start=8,
                                           target=2, unit="%", actor="a").id)
-    answers = [world.app.check_in(kr_id, value=v, actor="a").extra["progress"]
+    answers = [world.app.check_in(kr_id, value=v, channel="api", actor="a").extra["progress"]
                for v in (9, 8, 5, 2, 1)]
     assert answers == [0.0, 0.0, 0.5, 1.0, 1.0]
 

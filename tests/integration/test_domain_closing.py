@@ -38,7 +38,7 @@ AFTER_CLOSE: dict[str, Callable[[World], object]] = {
     "archive objective": lambda w: w.app.archive_objective(w.side, actor="a"),
     "add key result": lambda w: w.app.add_key_result(w.goal, title="T", kind="binary",
                                                      actor="a"),
-    "check in": lambda w: w.app.check_in(w.kr, value=50, actor="a"),
+    "check in": lambda w: w.app.check_in(w.kr, value=50, channel="api", actor="a"),
     "grade key result": lambda w: w.app.grade_key_result(w.kr, score=0.9, actor="a"),
     "edit key result": lambda w: w.app.edit_key_result(w.kr, target=50, actor="a"),
     "reassign key result": lambda w: w.app.reassign_key_result(
@@ -59,7 +59,7 @@ def test_command_on_a_closed_cycle_is_refused_and_records_nothing(
 
 def test_closing_grades_every_key_result_with_its_progress(world: World) -> None:
     app = world.app
-    app.check_in(world.kr, value=40, actor="a")
+    app.check_in(world.kr, value=40, channel="api", actor="a")
     answer = app.close_cycle(world.cycle, actor="admin")
     assert answer.extra["graded_key_results"] == 2
     assert app.cycle(world.cycle).status == "closed"
@@ -75,9 +75,9 @@ def test_hand_grade_survives_the_close_and_objective_score_is_the_weighted_mean(
     app = world.app
     share = UUID(app.add_key_result(world.goal, title="Share", kind="percentage", weight=3,
                                     actor="a").id)
-    app.check_in(world.kr, value=50, actor="a")  # progress 0.5, weight 1
-    app.check_in(world.flag, value=1, actor="a")  # progress 1.0, weight 1
-    app.check_in(share, value=90, actor="a")  # progress 0.9 ...
+    app.check_in(world.kr, value=50, channel="api", actor="a")  # progress 0.5, weight 1
+    app.check_in(world.flag, value=1, channel="api", actor="a")  # progress 1.0, weight 1
+    app.check_in(share, value=90, channel="api", actor="a")  # progress 0.9 ...
     app.grade_key_result(share, score=0.2, note="we cheated", actor="a")  # ... graded 0.2
     app.close_cycle(world.cycle, actor="admin")
     scores = [app.load(KeyResult, k).score for k in (world.kr, world.flag, share)]
@@ -86,7 +86,7 @@ def test_hand_grade_survives_the_close_and_objective_score_is_the_weighted_mean(
 
 
 def test_hand_grade_of_zero_is_kept_at_close(world: World) -> None:
-    world.app.check_in(world.kr, value=100, actor="a")
+    world.app.check_in(world.kr, value=100, channel="api", actor="a")
     world.app.grade_key_result(world.kr, score=0, actor="a")
     world.close()
     assert world.app.load(KeyResult, world.kr).score == 0.0

@@ -102,8 +102,9 @@ def test_crossed_realignments_interleaved_before_save_retry_and_refuse_the_loop(
 def test_concurrent_check_ins_without_if_match_are_both_recorded(
     world: World, other: OkrApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    interleave(monkeypatch, other, lambda: world.app.check_in(world.kr, value=10, actor="x"))
-    answer = other.check_in(world.kr, value=20, actor="y")
+    interleave(monkeypatch, other, lambda: world.app.check_in(world.kr, value=10,
+                                                              channel="api", actor="x"))
+    answer = other.check_in(world.kr, value=20, channel="api", actor="y")
     kr = world.app.load(KeyResult, world.kr)
     assert (kr.check_ins, kr.current, kr.version, answer.version) == (2, 20.0, 3, 3)
 
@@ -193,10 +194,10 @@ def test_long_check_in_history_is_snapshotted_and_loads_equal_to_the_fold(
     world: World, pg_env: dict[str, str]
 ) -> None:
     for value in range(105):
-        world.app.check_in(world.kr, value=float(value), confidence=0.5, actor="a")
+        world.app.check_in(world.kr, value=float(value), confidence=0.5, channel="api", actor="a")
     # A back-dated correction after the snapshot must not become current.
     world.app.check_in(world.kr, value=1.0, effective_at=datetime(2026, 1, 1, tzinfo=UTC),
-                       actor="a")
+                       channel="api", actor="a")
     assert world.app.snapshots is not None
     (snapshot,) = list(world.app.snapshots.get(world.kr))
     assert snapshot.originator_version == 100

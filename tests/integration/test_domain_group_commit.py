@@ -35,7 +35,7 @@ def positions_of(app: OkrApplication, aggregate_id: UUID) -> dict[int, int]:
 
 
 def check_in(app: OkrApplication, kr: UUID, value: float, **kw: Any) -> Callable[[], Any]:
-    return lambda: app.check_in(kr, value=value, actor="batch", **kw)
+    return lambda: app.check_in(kr, value=value, channel="api", actor="batch", **kw)
 
 
 def results(outcomes: list[Any]) -> list[CommandResult]:
@@ -79,7 +79,7 @@ def test_a_command_failing_after_staging_leaves_no_trace(any_app: OkrApplication
     version = any_app.load(KeyResult, world.kr).version
 
     def stages_then_fails() -> None:
-        any_app.check_in(world.kr, value=99, actor="batch")
+        any_app.check_in(world.kr, value=99, channel="api", actor="batch")
         raise RuntimeError("after the commit")
 
     outcomes = any_app.run_batch([stages_then_fails, check_in(any_app, world.kr, 5)])
@@ -99,7 +99,7 @@ def test_a_batch_on_a_cached_aggregate_another_process_changed_is_run_again(
 ) -> None:
     app = world.app
     app.load(KeyResult, world.kr)  # cached here
-    other.check_in(world.kr, value=50, actor="other")
+    other.check_in(world.kr, value=50, channel="api", actor="other")
     version = other.load(KeyResult, world.kr).version
     answers = results(app.run_batch([check_in(app, world.kr, 7), check_in(app, world.kr, 8)]))
     assert [a.version for a in answers] == [version + 1, version + 2]
@@ -168,7 +168,7 @@ STATE = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:00+00
 def test_the_store_refuses_events_decided_on_a_changed_aggregate(
     world: World, other: OkrApplication
 ) -> None:
-    other.check_in(world.kr, value=1, actor="other")
+    other.check_in(world.kr, value=1, channel="api", actor="other")
     version = other.load(KeyResult, world.kr).version
     before = log_length(world.app)
     new = StoredEvent(originator_id=uuid4(), originator_version=1, topic="t", state=STATE)

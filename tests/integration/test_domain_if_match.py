@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[Callable[[World], UUID], Command]] = {
     "reassign key result": (lambda w: w.kr, lambda w, v: w.app.reassign_key_result(
         w.kr, owner=w.person_owner(), actor="a", if_match=v)),
     "check in": (lambda w: w.kr, lambda w, v: w.app.check_in(
-        w.kr, value=3, actor="a", if_match=v)),
+        w.kr, value=3, channel="api", actor="a", if_match=v)),
     "grade key result": (lambda w: w.kr, lambda w, v: w.app.grade_key_result(
         w.kr, score=0.5, actor="a", if_match=v)),
 }
@@ -80,6 +80,6 @@ def test_if_match_goes_stale_after_another_change(world: World) -> None:
 
 
 def test_command_answer_version_is_the_next_if_match(world: World) -> None:
-    answer = world.app.check_in(world.kr, value=1, actor="a")
-    again = world.app.check_in(world.kr, value=2, actor="a", if_match=answer.version)
+    answer = world.app.check_in(world.kr, value=1, channel="api", actor="a")
+    again = world.app.check_in(world.kr, value=2, channel="api", actor="a", if_match=answer.version)
     assert again.version == answer.version + 1

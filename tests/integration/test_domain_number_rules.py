@@ -35,7 +35,7 @@ def add_kr(w: World, **changes: Any) -> object:
 def check_in(w: World, **changes: Any) -> object:
     args: dict[str, Any] = {"value": 5.0}
     args.update(changes)
-    return w.app.check_in(w.kr, actor="a", **args)
+    return w.app.check_in(w.kr, channel="api", actor="a", **args)
 
 
 def edit_kr(w: World, **changes: Any) -> object:
@@ -68,8 +68,9 @@ INVALID: dict[str, Callable[[World], object]] = {
     "infinite check-in": lambda w: check_in(w, value=math.inf),
     "boolean check-in": lambda w: check_in(w, value=True),
     "text check-in": lambda w: check_in(w, value="5"),
-    "binary check-in of one half": lambda w: w.app.check_in(w.flag, value=0.5, actor="a"),
-    "binary check-in of two": lambda w: w.app.check_in(w.flag, value=2, actor="a"),
+    "binary check-in of one half": lambda w: w.app.check_in(w.flag, value=0.5,
+                                                            channel="api", actor="a"),
+    "binary check-in of two": lambda w: w.app.check_in(w.flag, value=2, channel="api", actor="a"),
     "confidence below 0": lambda w: check_in(w, confidence=-0.01),
     "confidence above 1": lambda w: check_in(w, confidence=1.01),
     "NaN confidence": lambda w: check_in(w, confidence=math.nan),
@@ -112,7 +113,7 @@ def test_percentage_key_result_defaults_to_zero_to_one_hundred(world: World) -> 
 def test_percentage_key_result_accepts_its_own_range(world: World) -> None:
     kr_id = world.app.add_key_result(
         world.goal, title="Share", kind="percentage", start=20, target=80, actor="a").id
-    assert world.app.check_in(kr_id, value=50, actor="a").extra["progress"] == 0.5
+    assert world.app.check_in(kr_id, value=50, channel="api", actor="a").extra["progress"] == 0.5
 
 
 def test_binary_key_result_runs_from_zero_to_one_and_takes_only_zero_or_one(
@@ -122,14 +123,14 @@ def test_binary_key_result_runs_from_zero_to_one_and_takes_only_zero_or_one(
         world.goal, title="Ship", kind="binary", start=0, target=1, actor="a").id
     kr = world.app.repository.get(kr_id)
     assert (kr.start, kr.target) == (0.0, 1.0)
-    assert world.app.check_in(kr_id, value=1, actor="a").extra["progress"] == 1.0
-    assert world.app.check_in(kr_id, value=0, actor="a").extra["progress"] == 0.0
+    assert world.app.check_in(kr_id, value=1, channel="api", actor="a").extra["progress"] == 1.0
+    assert world.app.check_in(kr_id, value=0, channel="api", actor="a").extra["progress"] == 0.0
 
 
 def test_numeric_key_result_with_target_below_start_is_a_decrease(world: World) -> None:
     kr_id = world.app.add_key_result(
         world.goal, title="Latency", kind="numeric", start=400, target=200, actor="a").id
-    assert world.app.check_in(kr_id, value=350, actor="a").extra["progress"] == 0.25
+    assert world.app.check_in(kr_id, value=350, channel="api", actor="a").extra["progress"] == 0.25
 
 
 @pytest.mark.parametrize("confidence", [0, 0.0, 0.5, 1, 1.0, None])

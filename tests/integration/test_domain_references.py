@@ -32,7 +32,7 @@ PATH_COMMANDS: dict[str, Callable[[World, UUID], object]] = {
                                                         actor="a"),
     "edit key result": lambda w, i: w.app.edit_key_result(i, title="T", actor="a"),
     "reassign key result": lambda w, i: w.app.reassign_key_result(i, owner=None, actor="a"),
-    "check in": lambda w, i: w.app.check_in(i, value=1, actor="a"),
+    "check in": lambda w, i: w.app.check_in(i, value=1, channel="api", actor="a"),
     "grade key result": lambda w, i: w.app.grade_key_result(i, score=0.5, actor="a"),
 }
 # An id that exists but names another kind of aggregate than the path expects.

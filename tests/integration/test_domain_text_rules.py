@@ -81,7 +81,8 @@ REFUSALS: dict[str, tuple[Callable[[World], object], type[DomainError]]] = {
     "KR reassign reason over 1000 characters": (lambda w: w.app.reassign_key_result(
         w.kr, owner=None, reason=LONG_REASON, actor="a"), InvalidInput),
     "check-in note over 10000 characters": (
-        lambda w: w.app.check_in(w.kr, value=1, note=LONG_TEXT, actor="a"), InvalidInput),
+        lambda w: w.app.check_in(w.kr, value=1, note=LONG_TEXT,
+                                 channel="api", actor="a"), InvalidInput),
     "grade note over 10000 characters": (
         lambda w: w.app.grade_key_result(w.kr, score=0.5, note=LONG_TEXT, actor="a"),
         InvalidInput),
@@ -104,7 +105,8 @@ REFUSALS: dict[str, tuple[Callable[[World], object], type[DomainError]]] = {
     "email with a NUL": (lambda w: person(w, email="b\x00o@example.org"), InvalidInput),
     "description with a NUL": (lambda w: objective(w, description="x\x00"), InvalidInput),
     "check-in note with a NUL": (
-        lambda w: w.app.check_in(w.kr, value=1, note="\x00", actor="a"), InvalidInput),
+        lambda w: w.app.check_in(w.kr, value=1, note="\x00",
+                                 channel="api", actor="a"), InvalidInput),
     "reason with a NUL": (lambda w: w.app.archive_objective(w.sub, reason="\x00", actor="a"),
                           InvalidInput),
 }
@@ -121,7 +123,7 @@ def test_texts_at_their_limits_are_accepted(world: World) -> None:
     oid = world.objective(title=title, description=description)
     world.app.edit_objective(oid, title=title, description=description, reason=reason,
                              actor="a")
-    world.app.check_in(world.kr, value=1, note="n" * 10_000, actor="a")
+    world.app.check_in(world.kr, value=1, note="n" * 10_000, channel="api", actor="a")
     world.app.create_team(name="x" * 200, parent_id=None, actor="a")
     loaded = world.app.load(Objective, oid)
     assert (loaded.title, loaded.description) == (title, description)

@@ -88,7 +88,7 @@ def test_carry_over_creates_a_new_objective_in_the_other_cycle(world: World) -> 
 
 
 def test_carry_over_from_a_closed_cycle_is_allowed(world: World) -> None:
-    world.app.check_in(world.kr, value=30, actor="a")
+    world.app.check_in(world.kr, value=30, channel="api", actor="a")
     world.close()
     answer = world.app.carry_over(world.goal, cycle=world.next_cycle, actor="a")
     new = world.app.load(Objective, UUID(answer.id))

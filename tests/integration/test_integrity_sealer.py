@@ -84,7 +84,8 @@ def test_two_sealers_following_concurrent_writes_make_one_chain(store: Store) ->
 
     def write(kr: Any) -> None:
         for value in range(40):
-            written.append(store.app.check_in(kr, value=float(value % 2), actor="admin"))
+            written.append(store.app.check_in(kr, value=float(value % 2),
+                                              channel="api", actor="admin"))
 
     try:
         writers = [threading.Thread(target=write, args=(kr,)) for kr in (world.kr, world.flag)]
@@ -148,7 +149,7 @@ def test_unicode_and_extreme_numbers_written_through_the_domain_are_sealed(
     store.app.edit_objective(world.goal, title="Ünïcødé \U0001f680 \u05e9\u05dc\u05d5\u05dd "
                              "e\u0301 \"quoted\" \\ \u2028", actor="admin")
     for value in (1.7976931348623157e308, 5e-324, -0.0, 1e21, 123456789.123456789):
-        store.app.check_in(world.kr, value=value, actor="admin")
+        store.app.check_in(world.kr, value=value, channel="api", actor="admin")
     seal_all(store.pool, store.feed())
     assert stored_seals(store) == recomputed(store)
     assert verdict(store).ok
@@ -162,7 +163,7 @@ def tamper(store: Store, statement: str, params: Any) -> None:
 def test_worker_processes_checking_ranges_find_what_one_process_finds(store: Store) -> None:
     world = build_world(store.app)
     for value in range(60):
-        store.app.check_in(world.kr, value=float(value), actor="admin")
+        store.app.check_in(world.kr, value=float(value), channel="api", actor="admin")
     seal_all(store.pool, store.feed())
     head = store.feed().head()
     serial = verdict(store)

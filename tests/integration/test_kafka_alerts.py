@@ -103,7 +103,7 @@ def objective_with_krs(
 def check_in_at_random(app: OkrApplication, rng: random.Random, kr: UUID) -> None:
     app.check_in(kr, value=rng.uniform(-20, 220), confidence=rng.choice([None, 0.2, 0.45, 0.8]),
                  effective_at=datetime.now(UTC) - timedelta(days=rng.randint(0, 30)),
-                 actor="admin")
+                 channel="api", actor="admin")
 
 
 def organisation(app: OkrApplication, rng: random.Random) -> History:
@@ -227,7 +227,7 @@ def test_key_results_of_an_archived_objective_stop_alerting(
                                           owner={"type": "team", "id": team}, parent_id=None,
                                           actor="admin").id)
     kr = UUID(app.add_key_result(objective, title="KR", kind="percentage", actor="admin").id)
-    app.check_in(kr, value=0, actor="admin")
+    app.check_in(kr, value=0, channel="api", actor="admin")
     alerts = Alerts()
     consumer = consumer_of(store, relay_config, alerts, "alerts")
     try:
@@ -303,9 +303,11 @@ def test_alerts_for_at_risk_lagging_and_stale_key_results_reach_the_webhook(
                                     actor="admin").id)
     behind = UUID(app.add_key_result(objective, title="behind", kind="percentage",
                                      actor="admin").id)
-    app.check_in(risky, value=60, confidence=0.9, actor="admin")
-    app.check_in(risky, value=40, confidence=0.2, actor="admin")  # on pace (~0.5), in doubt
-    app.check_in(behind, value=10, confidence=0.8, actor="admin")  # pace ~0.5: lagging
+    app.check_in(risky, value=60, confidence=0.9, channel="api", actor="admin")
+    app.check_in(risky, value=40, confidence=0.2,
+                 channel="api", actor="admin")  # on pace (~0.5), in doubt
+    app.check_in(behind, value=10, confidence=0.8,
+                 channel="api", actor="admin")  # pace ~0.5: lagging
     alerts = Alerts(webhook_url=webhook, webhook_timeout=2.0)
     consumer = consumer_of(store, relay_config, alerts, "alerts")
     consumer.after_commit = alerts.deliver

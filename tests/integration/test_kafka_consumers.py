@@ -80,7 +80,7 @@ def random_history(app: OkrApplication, seed: int, steps: int = 120) -> list[str
                              confidence=rng.choice([None, 0.2, 0.9]),
                              effective_at=NOW - timedelta(days=rng.randint(0, 30),
                                                           hours=rng.choice([0, 0, 5])),
-                             actor="admin")
+                             channel="api", actor="admin")
             elif action == "edit":
                 app.edit_objective(rng.choice(mine), title=f"E{rng.randint(1, 40)}",
                                    actor="admin")

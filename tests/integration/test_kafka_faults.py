@@ -59,7 +59,7 @@ def test_events_recorded_while_the_broker_is_down_are_published_when_it_returns(
                             until=lambda rs: len(rs) >= stored_count(store))
         kafka_broker.stop()
         for value in range(5):
-            store.app.check_in(org.key_result, value=float(value), actor="admin")
+            store.app.check_in(org.key_result, value=float(value), channel="api", actor="admin")
         wait_until(lambda: running.relay.last_error is not None, what="relay noticed")
         assert running.lag() >= 5
         kafka_broker.start()

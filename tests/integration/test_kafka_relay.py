@@ -61,7 +61,7 @@ def test_every_recorded_event_arrives_as_a_cloudevent_keyed_by_aggregate(
     for day in range(3):
         store.app.check_in(org.key_result, value=10.0 * day, confidence=0.7, note="weekly",
                              effective_at=datetime.now(UTC) - timedelta(days=3 - day),
-                             actor="admin")
+                             channel="api", actor="admin")
     running = relay(store, relay_config)
     try:
         expected = all_envelopes(store)
@@ -102,7 +102,7 @@ def test_only_one_relay_publishes_and_a_standby_takes_over_when_it_dies(
         leader, standby = (first, second) if first.relay.is_leader else (second, first)
         assert not standby.relay.is_leader and standby.relay.published == 0
         leader.stop()
-        store.app.check_in(org.key_result, value=42.0, actor="admin")
+        store.app.check_in(org.key_result, value=42.0, channel="api", actor="admin")
         wait_until(lambda: standby.relay.published > 0 and standby.lag() == 0,
                    what="standby took over")
     finally:

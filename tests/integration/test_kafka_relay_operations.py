@@ -122,7 +122,8 @@ def test_a_producer_dropped_in_a_broker_outage_leaves_no_thread_behind(
     try:
         wait_until(lambda: running.lag() == 0, what="first events published")
         kafka_broker.stop()
-        store.app.check_in(org.key_result, value=1.0, actor="admin")  # pending, never acked
+        store.app.check_in(org.key_result, value=1.0,
+                           channel="api", actor="admin")  # pending, never acked
         wait_until(lambda: running.relay.last_error is not None, what="relay noticed")
         wait_until(lambda: producer_threads() == [], timeout=15,
                    what="the dropped producer's I/O thread ended")

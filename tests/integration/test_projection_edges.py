@@ -31,8 +31,8 @@ def test_check_in_repeating_the_last_value_still_shows_current_in_the_audit(
     store: Store,
 ) -> None:
     org = build_org(store.app)
-    store.app.check_in(org.key_result, value=40, actor="ann")
-    store.app.check_in(org.key_result, value=40, actor="ann")
+    store.app.check_in(org.key_result, value=40, channel="api", actor="ann")
+    store.app.check_in(org.key_result, value=40, channel="api", actor="ann")
     catch_up(store)
     with store.pool.connection() as conn:
         items = queries.audit(conn, entity_id=org.key_result)["items"]
@@ -73,10 +73,10 @@ def test_key_result_version_as_of_counts_every_check_in_recorded_by_then(
         with clock.clock_installed(lambda: DAY1 + next(ticks) * TICK):
             org = build_org(store.app)
         with clock.clock_installed(lambda: DAY1 + timedelta(days=1) + next(ticks) * TICK):
-            store.app.check_in(org.key_result, value=1, actor="a")
-            last = store.app.check_in(org.key_result, value=2, actor="a")
+            store.app.check_in(org.key_result, value=1, channel="api", actor="a")
+            last = store.app.check_in(org.key_result, value=2, channel="api", actor="a")
         with clock.clock_installed(lambda: DAY1 + timedelta(days=3)):
-            store.app.check_in(org.key_result, value=3, actor="a")
+            store.app.check_in(org.key_result, value=3, channel="api", actor="a")
     catch_up(store)
     with store.pool.connection() as conn:
         then = queries.key_result_detail(conn, org.key_result, as_of=DAY1 + timedelta(days=2))
@@ -96,7 +96,8 @@ def test_rebuild_while_projections_follow_live_writes_loses_and_repeats_nothing(
 
     def writer() -> None:
         while not stop.is_set():
-            written.append(store.app.check_in(org.key_result, value=len(written), actor="w"))
+            written.append(store.app.check_in(org.key_result, value=len(written),
+                                              channel="api", actor="w"))
 
     thread = threading.Thread(target=writer)
     thread.start()

@@ -75,11 +75,11 @@ def apply_step(app: Any, kind: str, args: list[Any], cycle: str, owner: dict[str
                                            kind="numeric", start=0, target=args[1] or 1.0,
                                            actor="a").id))
     elif kind == "check_in" and krs:
-        app.check_in(pick(krs, args[0]), value=args[1], actor="a",
+        app.check_in(pick(krs, args[0]), value=args[1], channel="api", actor="a",
                      effective_at=now - timedelta(hours=args[2]))
     elif kind == "tie" and krs:
         for value in args[1:3]:
-            app.check_in(pick(krs, args[0]), value=value, actor="a",
+            app.check_in(pick(krs, args[0]), value=value, channel="api", actor="a",
                          effective_at=now - timedelta(hours=args[3]))
     elif kind == "retarget" and krs:
         app.edit_key_result(pick(krs, args[0]), target=args[1], actor="a")

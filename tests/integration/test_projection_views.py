@@ -57,9 +57,10 @@ def test_back_dated_correction_is_invisible_as_of_before_it_was_recorded(
     store: Store, org: Org
 ) -> None:
     with at(day(5)):
-        store.app.check_in(org.key_result, value=40, actor="ann")
+        store.app.check_in(org.key_result, value=40, channel="api", actor="ann")
     with at(day(20)):
-        store.app.check_in(org.key_result, value=10, effective_at=day(8), actor="ann",
+        store.app.check_in(org.key_result, value=10, effective_at=day(8),
+                           channel="api", actor="ann",
                              note="correction")
     day15 = read(store, queries.key_result_detail, org.key_result, as_of=day(15))
     assert day15["current"] == 40
@@ -97,9 +98,10 @@ def test_check_in_list_is_ordered_by_valid_time_and_respects_as_of(
     store: Store, org: Org
 ) -> None:
     with at(day(5)):
-        store.app.check_in(org.key_result, value=40, confidence=0.9, actor="ann")
+        store.app.check_in(org.key_result, value=40, confidence=0.9, channel="api", actor="ann")
     with at(day(6)):
-        store.app.check_in(org.key_result, value=20, effective_at=day(2), actor="bob")
+        store.app.check_in(org.key_result, value=20, effective_at=day(2),
+                           channel="api", actor="bob")
     items = read(store, queries.check_ins, org.key_result)
     assert [(i["value"], i["actor"]) for i in items] == [(20, "bob"), (40, "ann")]
     later_on_day5 = day(5) + timedelta(hours=1)
@@ -139,7 +141,7 @@ def test_changes_between_two_instants(store: Store, org: Org) -> None:
     with at(day(3)):
         store.app.realign_objective(org.child, parent_id=None, reason="own path", actor="a")
         store.app.edit_key_result(org.key_result, target=200, reason="bigger", actor="a")
-        store.app.check_in(org.key_result, value=50, actor="a")
+        store.app.check_in(org.key_result, value=50, channel="api", actor="a")
         store.app.add_key_result(org.child, title="New", kind="binary", actor="a")
     diff = read(store, queries.changes, org.cycle, day(2), day(4))
     assert diff["realigned"] == [{"id": str(org.child), "from_parent": str(org.objective),
@@ -152,7 +154,7 @@ def test_changes_between_two_instants(store: Store, org: Org) -> None:
 
 def test_history_per_cycle_counts_scores_hits_and_carry_overs(store: Store, org: Org) -> None:
     with at(day(10)):
-        store.app.check_in(org.key_result, value=80, actor="a")
+        store.app.check_in(org.key_result, value=80, channel="api", actor="a")
         store.app.close_cycle(org.cycle, actor="admin")
         store.app.carry_over(org.objective, cycle=org.other_cycle, actor="a")
     items = read(store, queries.history)["items"]
@@ -167,7 +169,7 @@ def test_history_per_cycle_counts_scores_hits_and_carry_overs(store: Store, org:
 
 def test_engagement_finds_stale_and_lagging_key_results(store: Store, org: Org) -> None:
     with at(day(2)):
-        store.app.check_in(org.key_result, value=5, actor="a")
+        store.app.check_in(org.key_result, value=5, channel="api", actor="a")
     report = read(store, queries.engagement, org.cycle, now=day(40))
     (team,) = [i for i in report["items"] if i["team_id"] == str(org.team)]
     assert team["objectives"] == 2 and team["aligned_share"] == 0.5
@@ -183,7 +185,7 @@ def test_engagement_counts_key_results_on_pace_but_in_doubt_as_at_risk(
     store: Store, org: Org
 ) -> None:
     with at(day(39)):
-        store.app.check_in(org.key_result, value=45, confidence=0.3, actor="a")
+        store.app.check_in(org.key_result, value=45, confidence=0.3, channel="api", actor="a")
 
     def counts(now: datetime) -> tuple[int, int]:
         report = read(store, queries.engagement, org.cycle, now=now)
@@ -206,7 +208,7 @@ def test_directory_lists_teams_people_and_cycles(store: Store, org: Org) -> None
 @pytest.mark.parametrize("processes", [1, 2])
 def test_rebuilt_views_equal_the_live_ones(store: Store, org: Org, processes: int) -> None:
     with at(day(4)):
-        store.app.check_in(org.key_result, value=33, actor="a")
+        store.app.check_in(org.key_result, value=33, channel="api", actor="a")
         store.app.realign_objective(org.child, parent_id=None, actor="a")
     catch_up(store)
     reads = [

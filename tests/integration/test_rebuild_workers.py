@@ -79,7 +79,7 @@ def test_a_killed_worker_fails_the_rebuild_and_a_second_rebuild_completes(
 ) -> None:
     org = build_org(store.app)
     for value in range(30):
-        store.app.check_in(org.key_result, value=value, actor="w")
+        store.app.check_in(org.key_result, value=value, channel="api", actor="w")
     catch_up(store)
     before = _views(store, org.cycle)
     killer = threading.Thread(target=_kill_the_first_worker, args=(time.monotonic() + 30,))
@@ -97,7 +97,7 @@ def test_a_killed_worker_fails_the_rebuild_and_a_second_rebuild_completes(
 
 def test_okr_rebuild_with_workers_reports_the_position_it_rebuilt_to(store: Store) -> None:
     org = build_org(store.app)
-    store.app.check_in(org.key_result, value=5, actor="w")
+    store.app.check_in(org.key_result, value=5, channel="api", actor="w")
     env = {"OKR_DATABASE_URL": store.database_url}
 
     result = CliRunner().invoke(cli, ["rebuild", "--processes", "2"], env=env)

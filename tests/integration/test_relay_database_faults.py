@@ -46,7 +46,7 @@ def test_the_relay_resumes_from_its_position_when_the_database_is_back(
         pg_process.start()
         wait_until(lambda: store.availability.up, what="the database answers again")
         for value in range(5):
-            store.app.check_in(org.key_result, value=float(value), actor="admin")
+            store.app.check_in(org.key_result, value=float(value), channel="api", actor="admin")
         wait_until(lambda: running.lag() == 0, timeout=60, what="the relay caught up")
         expected = store_ids(store)
         records = read_topic(kafka_broker.bootstrap_servers, kafka_topic,

@@ -69,14 +69,14 @@ def test_recorded_at_strictly_increases_in_log_order_across_concurrent_writers(
     back = datetime.now(UTC) - timedelta(days=3)
 
     def single(app: OkrApplication, kr: UUID) -> Callable[[int], object]:
-        return lambda n: app.check_in(kr, value=n, actor="w")
+        return lambda n: app.check_in(kr, value=n, channel="api", actor="w")
 
     def grouped(app: OkrApplication, kr: UUID) -> Callable[[int], object]:
         # A batch as the API's writer records it: one insert for several commands, one of
         # them with an explicit (back-dated) effective_at.
         return lambda n: app.run_batch([
-            lambda: app.check_in(kr, value=n, actor="g"),
-            lambda: app.check_in(kr, value=n + 1, effective_at=back, actor="g"),
+            lambda: app.check_in(kr, value=n, channel="api", actor="g"),
+            lambda: app.check_in(kr, value=n + 1, effective_at=back, channel="api", actor="g"),
             lambda: app.edit_key_result(kr, title=f"T{n}", actor="g"),
         ])
 
@@ -97,7 +97,7 @@ def test_explicit_effective_at_is_never_later_than_recorded_at_even_from_a_fast_
     world = build_world(pg_app)
     ahead = datetime.now(UTC) + timedelta(seconds=2)
     with clock_installed(lambda: ahead):  # an application server whose clock runs fast
-        pg_app.check_in(world.kr, value=5, effective_at=ahead, actor="a")
+        pg_app.check_in(world.kr, value=5, effective_at=ahead, channel="api", actor="a")
     *_, (_, recorded, _, valid) = stored(database_url)
     assert valid == ahead <= recorded
 
@@ -106,8 +106,8 @@ def test_aggregates_in_memory_carry_the_times_of_their_stored_events(
     pg_app: OkrApplication, other: OkrApplication,
 ) -> None:
     world = build_world(pg_app)
-    pg_app.run_batch([lambda: pg_app.check_in(world.kr, value=1, actor="a"),
-                      lambda: pg_app.check_in(world.kr, value=2, actor="a")])
+    pg_app.run_batch([lambda: pg_app.check_in(world.kr, value=1, channel="api", actor="a"),
+                      lambda: pg_app.check_in(world.kr, value=2, channel="api", actor="a")])
     cached = pg_app.load(KeyResult, world.kr)
     from_store = other.load(KeyResult, world.kr)  # replayed from the stored events
     assert (cached.modified_on, cached.current_effective_at) == (
@@ -125,8 +125,9 @@ def test_defaulted_then_explicit_check_in_in_one_batch_leaves_the_stored_state_i
     # memory it wins the tie; the store records the first later than that, so it does not.
     with clock_installed(lambda: frozen):
         any_app.run_batch([
-            lambda: any_app.check_in(world.kr, value=1, actor="a"),
-            lambda: any_app.check_in(world.kr, value=2, effective_at=frozen, actor="a"),
+            lambda: any_app.check_in(world.kr, value=1, channel="api", actor="a"),
+            lambda: any_app.check_in(world.kr, value=2, effective_at=frozen,
+                                     channel="api", actor="a"),
         ])
     in_memory = any_app.load(KeyResult, world.kr)
     replayed = aggregate_from_events(any_app, world)
@@ -146,7 +147,7 @@ def aggregate_from_events(app: OkrApplication, world: World) -> Any:
 def test_snapshots_hold_the_times_the_store_gave(pg_app: OkrApplication) -> None:
     world = build_world(pg_app)
     for number in range(99):  # the KR's 100th event is snapshotted (interval 100)
-        pg_app.check_in(world.kr, value=number, actor="a")
+        pg_app.check_in(world.kr, value=number, channel="api", actor="a")
     assert pg_app.snapshots is not None
     (snapshot,) = pg_app.snapshots.get(world.kr)
     last = recorded_events(pg_app)[-1]
@@ -162,6 +163,6 @@ def test_a_row_written_around_the_store_without_a_time_does_not_stop_its_writers
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("INSERT INTO okrledger_events (originator_id, originator_version, topic, "
                      "state) VALUES (gen_random_uuid(), 1, 't', '{}')")
-    pg_app.check_in(world.kr, value=1, actor="a")
+    pg_app.check_in(world.kr, value=1, channel="api", actor="a")
     timed = [recorded for _, recorded, _, _ in stored(database_url) if recorded is not None]
     assert all(a < b for a, b in pairwise(timed)) and len(timed) == len(stored(database_url)) - 1

@@ -122,7 +122,8 @@ def record_every_kind_of_event(app: OkrApplication) -> World:
     """A world in which every event class of the domain is recorded at least once."""
     world = build_world(app)
     app.check_in(world.kr, value=12.5, confidence=0.7, note="ünïcode ✓",
-                 effective_at=datetime(2026, 10, 5, 9, 30, tzinfo=UTC), actor="admin")
+                 effective_at=datetime(2026, 10, 5, 9, 30, tzinfo=UTC),
+                 channel="api", actor="admin")
     app.reassign_key_result(world.kr, owner={"type": "person", "id": str(world.person)},
                             actor="admin", reason=None)
     app.realign_objective(world.side, parent_id=world.goal, actor="admin", reason="why")

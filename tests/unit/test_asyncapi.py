@@ -59,7 +59,8 @@ def test_every_recorded_payload_validates_against_its_published_schema(
     memory_app: OkrApplication,
 ) -> None:
     org = build_org(memory_app)
-    memory_app.check_in(org.key_result, value=5, confidence=0.4, note="hi", actor="admin")
+    memory_app.check_in(org.key_result, value=5, confidence=0.4, note="hi",
+                        channel="api", actor="admin")
     memory_app.edit_key_result(org.key_result, target=90, reason="scope", actor="admin")
     memory_app.realign_objective(org.child, parent_id=None, actor="admin")
     memory_app.close_cycle(org.cycle, actor="admin")

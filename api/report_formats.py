@@ -1,6 +1,7 @@
 """Report files from rows, a row at a time: CSV (the csv module, RFC 4180), XLSX (XlsxWriter,
-constant memory) and JSON (RFC 8785, the `rfc8785` library). The same rows and metadata
-always give the same bytes."""
+constant memory) and JSON (RFC 8785, written by the integrity chain's canonicaliser,
+`eventstore.canonical.canonical_json`). The same rows and metadata always give the same
+bytes."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
-import rfc8785
 import xlsxwriter
 
 from domain.health import AT_RISK_CONFIDENCE, LAG_MARGIN
+from eventstore.canonical import canonical_json
 
 CHUNK = 64 * 1024
 # A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -79,7 +80,7 @@ def text(value: Any) -> str:
         return repr(value)
     if isinstance(value, datetime):
         return rfc3339(value)
-    return rfc8785.dumps(plain(value)).decode()
+    return canonical_json(plain(value)).decode()
 
 
 def neutralised(value: str) -> str:
@@ -109,11 +110,11 @@ def csv_stream(columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> Itera
 def json_stream(meta: ReportMeta, columns: tuple[str, ...],
                 rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
     """`{"report": {...}, "rows": [{column: value}, ...]}`, canonical JSON (RFC 8785)."""
-    parts, size = [b'{"report":', rfc8785.dumps(meta.as_dict()), b',"rows":['], 0
+    parts, size = [b'{"report":', canonical_json(meta.as_dict()), b',"rows":['], 0
     for index, row in enumerate(rows):
         if index:
             parts.append(b",")
-        encoded = rfc8785.dumps(dict(zip(columns, (plain(v) for v in row), strict=True)))
+        encoded = canonical_json(dict(zip(columns, (plain(v) for v in row), strict=True)))
         parts.append(encoded)
         size += len(encoded)
         if size >= CHUNK:

@@ -75,7 +75,7 @@ def test_reads_and_writes_answer_503_at_once_while_okr_import_runs_then_the_impo
         process.stdin.flush()
         _copying(database_url)
         began = time.monotonic()
-        for answer in (api.get("/v1/teams"), api.get("/v1/events"),
+        for answer in (api.get("/v1/teams"), api.get("/v1/events"), api.get("/v1/export"),
                        api.post("/v1/teams", {"name": "Meanwhile"})):
             assert_problem(answer, 503)
             assert int(answer.headers["Retry-After"]) >= 1

@@ -33,6 +33,7 @@ from eventstore.seals import (
     sealed_position,
 )
 from eventstore.store import Store
+from eventstore.txtime import StoreLoading
 
 BATCH = 2000  # rows per cursor fetch, lines per chunk written
 
@@ -53,9 +54,11 @@ class Span:
 
 def export_span(store: Store, until_position: int | None = None) -> Span:
     """The exported positions (every event up to `until_position`, default all), once
-    sealing has reached the last of them."""
+    sealing has reached the last of them; `StoreLoading` while a loading session writes."""
     feed = store.feed()
     with store.pool.connection() as conn:
+        if store.transaction_clock().loading_state(conn)[0]:
+            raise StoreLoading("the store is loading (okr demo or import); retry later")
         first, last = _bounds(conn, events_table(feed), until_position)
     try:
         while _sealed(store) < last and seal_batch(store.pool, feed):

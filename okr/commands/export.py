@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from eventstore.export import ExportFailed, export_lines, export_span
+from eventstore.txtime import StoreLoading
 from okr.bootstrap import start_store
 from okr.commands.help import STORE, Command, settings_epilog
 
@@ -36,7 +37,7 @@ def export(
             for chunk in export_lines(store, span, on_progress=lambda position: bar.update(
                     task, completed=position)):
                 out.write(chunk)
-    except ExportFailed as error:
+    except (ExportFailed, StoreLoading) as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from None
     finally:

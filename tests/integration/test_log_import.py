@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from eventstore.txtime import loading
 from okr.bootstrap import start_store
 from okr.cli import app as cli
 from okr.settings import Settings
@@ -217,3 +218,16 @@ def test_an_import_killed_midway_leaves_the_store_empty(database_url: str) -> No
     assert _head(database_url) == 0
     code, output = _okr(database_url, "import", str(golden.LOG))
     assert code == 0, output
+
+
+def test_export_refuses_while_a_loading_session_writes(database_url: str,
+                                                       tmp_path: Path) -> None:
+    store = start_store(Settings(database_url=SecretStr(database_url)))
+    try:
+        with loading(store.app):
+            code, output = _okr(database_url, "export", str(tmp_path / "log.ndjson"))
+    finally:
+        store.close()
+    assert code == 1
+    assert "the store is loading" in output
+    assert not list(tmp_path.iterdir())  # not even a partial file

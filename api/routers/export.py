@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from api.auth import Admin
+from api.auth import Admin, AuthFirst
 from api.deps import StoreDep
 from api.errors import error_responses
 from api.reading import settler_of
 from eventstore.export import export_lines, export_span
 
-router = APIRouter(prefix="/v1/export", tags=["export"])
+router = APIRouter(prefix="/v1/export", tags=["export"], route_class=AuthFirst)
 NDJSON = "application/x-ndjson"
 
 

@@ -88,7 +88,7 @@ class Player:
         kid = krs[i % len(krs)]
         effective = None if hours_back is None else (
             self.effective_base - timedelta(hours=hours_back))
-        self.app.check_in(UUID(kid), value=value, effective_at=effective, actor="a")
+        self.app.check_in(UUID(kid), value=value, effective_at=effective, channel="api", actor="a")
         # The default effective_at is the check-in's own time: later than any chosen one.
         when = effective or datetime.now(UTC)
         self.model.krs[kid].check_ins.append((when, next(self.check_ins), float(value)))

@@ -110,7 +110,7 @@ def test_archived_objective_refuses_changes_and_records_nothing(
 
 
 ON_KR_OF_ARCHIVED: dict[str, Callable[[World], object]] = {
-    "check in": lambda w: w.app.check_in(w.kr, value=5, actor="a"),
+    "check in": lambda w: w.app.check_in(w.kr, value=5, channel="api", actor="a"),
     "edit key result": lambda w: w.app.edit_key_result(w.kr, title="T", actor="a"),
     "retarget key result": lambda w: w.app.edit_key_result(w.kr, target=50, actor="a"),
     "reassign key result": lambda w: w.app.reassign_key_result(

@@ -120,7 +120,7 @@ def test_check_in_racing_the_archive_of_its_objective_is_refused(
 
     calls = interleave(monkeypatch, other, archive)
     with pytest.raises(ObjectiveArchived):
-        other.check_in(world.kr, value=20, actor="y")
+        other.check_in(world.kr, value=20, channel="api", actor="y")
     # Decided while the objective was active, lost the race on it, re-read, and refused.
     assert calls.count("save") == 1
     assert log_length(world.app) == archived[0]

@@ -46,7 +46,7 @@ def test_audit_follows_numbers_across_the_whole_range_of_doubles(store: Store) -
     kr = UUID(store.app.add_key_result(objective, title="Huge", kind="numeric", start=-1.7e308,
                                        target=1.7e308, actor="ann").id)
     catch_up(store)  # the KR's known state is now read back from PostgreSQL's jsonb
-    store.app.check_in(kr, value=1.7e308, actor="ann")
+    store.app.check_in(kr, value=1.7e308, channel="api", actor="ann")
     store.app.edit_key_result(kr, target=5e-324, weight=1e6, actor="ann")
     catch_up(store)
     with store.pool.connection() as conn:

@@ -16,6 +16,7 @@ ADMIN_WRITES = [
     ("POST", "/v1/cycles/2030-Q1/close", {}),
     ("POST", "/v1/tokens", {"person_id": X, "role": "viewer"}),
 ]
+ADMIN_READS = [("GET", "/v1/export", None)]
 MEMBER_WRITES = [
     ("POST", "/v1/objectives", {"cycle": "2030-Q1", "title": "O", "owner": OWNER}),
     ("PATCH", f"/v1/objectives/{X}", {"title": "O"}),
@@ -41,5 +42,5 @@ READS = [
     ("GET", "/v1/reports/history?format=json", None),
     ("GET", "/v1/integrity", None), ("GET", "/v1/integrity/1", None),
 ]
-MATRIX = ([(*r, "admin") for r in ADMIN_WRITES] + [(*r, "member") for r in MEMBER_WRITES]
-          + [(*r, "viewer") for r in READS])
+MATRIX = ([(*r, "admin") for r in ADMIN_WRITES + ADMIN_READS]
+          + [(*r, "member") for r in MEMBER_WRITES] + [(*r, "viewer") for r in READS])

@@ -111,7 +111,8 @@ def _store_legacy_check_ins(store: Store, kr_id: UUID) -> None:
     kr = store.app.repository.get(kr_id)
     for value, when in ((1.0, datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))),
                         (2.0, datetime(1899, 6, 1, tzinfo=UTC))):
-        kr._checked_in(value=value, confidence=None, note=None, effective_at=when, actor="old")
+        kr._checked_in(value=value, confidence=None, note=None, effective_at=when, actor="old",
+                       channel="api")
     store.app.save(kr)
 
 

@@ -71,8 +71,9 @@ def _import(store: Store, check: LogCheck, stream: Iterator[bytes], seals: IO[by
             on_progress: Callable[[int, int], None] | None) -> None:
     table = events_table(store.feed())
     announced = check.last - check.first + 1 if check.last else 0
-    # No table lock: the loading session keeps every other writer out (the insert function
-    # refuses them at once, where a table lock would make them queue until it commits).
+    # No table lock of its own: the loading session keeps every other writer out, and the
+    # insert function refuses them before queueing on the table, which the COPY holds (ROW
+    # EXCLUSIVE) until the commit.
     with psycopg.connect(store.database_url) as conn, conn.transaction():
         _refuse_a_used_store(store, conn)
         statement = sql.SQL(

@@ -61,3 +61,12 @@ def objective_health(
     among its key results (one KR in doubt puts the objective at risk)."""
     given = [c for c in confidences if c is not None]
     return health(progress, expected, min(given) if given else None)
+
+
+# The rule as the dashboard shows it beside every health it judges.
+HEALTH_RULE = (
+    f"Off track: progress more than {LAG_MARGIN:.0%} behind the linear pace of the cycle at "
+    f"that instant. At risk: on pace within that margin, but the latest confidence is below "
+    f"{AT_RISK_CONFIDENCE}. On track otherwise. An objective is judged on its progress and "
+    "the lowest latest confidence of its key results."
+)

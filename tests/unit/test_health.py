@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from domain.health import (
     AT_RISK_CONFIDENCE,
+    HEALTH_RULE,
     LAG_MARGIN,
     STALE_AFTER,
     Health,
@@ -57,3 +58,7 @@ def test_an_objective_is_at_risk_when_any_of_its_key_results_is_in_doubt() -> No
     assert objective_health(0.6, 0.5, [0.9, None]) is Health.ON_TRACK
     assert objective_health(0.6, 0.5, []) is Health.ON_TRACK
     assert objective_health(0.2, 0.5, [0.9]) is Health.OFF_TRACK
+
+
+def test_the_rule_shown_on_pages_names_the_margin_and_the_confidence() -> None:
+    assert "20%" in HEALTH_RULE and "0.5" in HEALTH_RULE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.engagement import engagement
 from projections.listing import audit, cycles, people, teams
+from projections.outline import children_of, cycle_info, tree_page
 from projections.reports import changes, history, lineage
 from projections.runner import wait_for_position
 from projections.timetravel import check_ins, key_result_detail, objective_detail
@@ -14,6 +15,8 @@ __all__ = [
     "audit",
     "changes",
     "check_ins",
+    "children_of",
+    "cycle_info",
     "cycles",
     "engagement",
     "history",
@@ -22,5 +25,6 @@ __all__ = [
     "objective_detail",
     "people",
     "teams",
+    "tree_page",
     "wait_for_position",
 ]

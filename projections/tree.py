@@ -15,14 +15,18 @@ from projections.timetravel import APPLICABLE_CHECK_IN, VISIBLE, ReadTime, S
 CYCLE_EXISTS = f"""SELECT 1 FROM {DIRECTORY.schema}.cycles WHERE key = %s
     AND (created_at IS NULL OR created_at <= coalesce(%s::timestamptz, 'infinity'))""".encode()
 # Only what a node shows, as plain tuples with ids as text: the tree is the hottest read.
-TREE_KRS = f"""
-    SELECT k.objective_id::text, k.id::text, k.title, ci.value, k.start, k.target, k.weight
-    FROM {S}.kr_versions k {APPLICABLE_CHECK_IN}
+TREE_KR_COLUMNS = (
+    "SELECT k.objective_id::text, k.id::text, k.title, ci.value, k.start, k.target, k.weight, "
+    f"ci.confidence FROM {S}.kr_versions k {APPLICABLE_CHECK_IN}"
+)
+TREE_KRS = f"""{TREE_KR_COLUMNS}
     WHERE k.cycle = %(cycle)s AND k.{VISIBLE} ORDER BY k.title, k.id""".encode()
 TREE_OBJECTIVES = f"""
     SELECT id::text, title, owner_type, owner_id::text, parent_id::text
     FROM {S}.objective_versions
     WHERE cycle = %(cycle)s AND status = 'active' AND {VISIBLE}""".encode()
+# A key result as a node shows it, with its weight and latest confidence beside.
+KrNode = tuple[dict[str, Any], float, float | None]
 
 
 def cycle_exists(conn: psycopg.Connection[Any], cycle: str, at: datetime | None = None) -> bool:
@@ -32,29 +36,42 @@ def cycle_exists(conn: psycopg.Connection[Any], cycle: str, at: datetime | None 
     return row is not None
 
 
-def cycle_nodes(conn: psycopg.Connection[Any], cycle: str, at: ReadTime) -> list[dict[str, Any]]:
-    """Flat nodes of the cycle's active objectives, each with `parent_id`."""
-    params = at.params(cycle=cycle)
-    krs_by_objective: dict[str, list[tuple[dict[str, Any], float]]] = defaultdict(list)
-    for objective_id, kr_id, title, current, start, target, weight in conn.execute(
-        TREE_KRS, params
+def key_result_nodes(
+    conn: psycopg.Connection[Any], statement: bytes, params: dict[str, Any]
+) -> dict[str, list[KrNode]]:
+    """KR nodes by objective id, from a statement selecting TREE_KR_COLUMNS."""
+    by_objective: dict[str, list[KrNode]] = defaultdict(list)
+    for objective_id, kr_id, title, current, start, target, weight, confidence in conn.execute(
+        statement, params
     ):
         node = {"id": kr_id, "title": title, "current": current, "target": target,
                 "progress": kr_progress(start, target, current)}
-        krs_by_objective[objective_id].append((node, weight))
-    nodes = []
-    for objective_id, title, owner_type, owner_id, parent_id in conn.execute(
-        TREE_OBJECTIVES, params
-    ):
-        krs = krs_by_objective[objective_id]
-        nodes.append({
-            "id": objective_id, "title": title,
-            "owner": {"type": owner_type, "id": owner_id},
-            "progress": weighted_mean((kr["progress"], weight) for kr, weight in krs),
-            "key_results": [kr for kr, _ in krs],
-            "parent_id": parent_id,
-        })
-    return nodes
+        by_objective[objective_id].append((node, weight, confidence))
+    return by_objective
+
+
+def objective_node(
+    objective_id: str, title: str, owner_type: str, owner_id: str, krs: list[KrNode]
+) -> dict[str, Any]:
+    """A node of the tree without its children: progress is the mean of its own KRs'."""
+    return {
+        "id": objective_id, "title": title, "owner": {"type": owner_type, "id": owner_id},
+        "progress": weighted_mean((kr["progress"], weight) for kr, weight, _ in krs),
+        "key_results": [kr for kr, _, _ in krs],
+    }
+
+
+def cycle_nodes(conn: psycopg.Connection[Any], cycle: str, at: ReadTime) -> list[dict[str, Any]]:
+    """Flat nodes of the cycle's active objectives, each with `parent_id`."""
+    params = at.params(cycle=cycle)
+    krs_by_objective = key_result_nodes(conn, TREE_KRS, params)
+    return [
+        {**objective_node(objective_id, title, owner_type, owner_id,
+                          krs_by_objective[objective_id]), "parent_id": parent_id}
+        for objective_id, title, owner_type, owner_id, parent_id in conn.execute(
+            TREE_OBJECTIVES, params
+        )
+    ]
 
 
 def build_forest(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:

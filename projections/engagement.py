@@ -1,5 +1,5 @@
-"""Engagement per team in a cycle: alignment coverage, check-in activity, stale, lagging and at
-risk KRs (the rules of domain/health.py)."""
+"""Engagement and health per team in a cycle: alignment coverage, check-in activity, stale,
+lagging and at risk KRs (the rules of domain/health.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,14 @@ def _kr_created(conn: Conn, cycle: str) -> dict[str, datetime]:
     return {str(r[0]): r[1] for r in rows}
 
 
-def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str, Any] | None:
+def _team_of(objective: dict[str, Any], people: dict[str, str | None]) -> str | None:
+    owner = objective["owner"]
+    return owner["id"] if owner["type"] == "team" else people.get(owner["id"])
+
+
+def team_health(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """Per team at `now`: the engagement figures, and the stale, lagging and at-risk KRs
+    themselves, each with its last check-in and health."""
     row = conn.execute(CYCLE_DATES, (cycle,)).fetchone()
     if row is None:
         return None
@@ -46,16 +53,19 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
     stats, created = check_in_stats(conn, cycle, now), _kr_created(conn, cycle)
     by_team: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for objective in objectives.values():
-        owner = objective["owner"]
-        team = owner["id"] if owner["type"] == "team" else people.get(owner["id"])
+        team = _team_of(objective, people)
         if objective["status"] == "active" and team is not None:
             by_team[team].append(objective)
     items = []
     for team in teams:
         owned = by_team.get(team, [])
-        ids = {o_id for o_id in (str(o["id"]) for o in owned)}
-        team_krs = [kr for kr in krs.values() if kr["objective_id"] in ids]
-        lasts = [stats[kr["id"]]["last"] for kr in team_krs if kr["id"] in stats]
+        ids = {str(o["id"]) for o in owned}
+        team_krs = [
+            {**kr, "last_check_in_at": stats[kr["id"]]["last"] if kr["id"] in stats else None,
+             "health": health(kr["progress"], expected, kr["confidence"])}
+            for kr in krs.values() if kr["objective_id"] in ids
+        ]
+        lasts = [kr["last_check_in_at"] for kr in team_krs if kr["last_check_in_at"]]
         items.append({
             "team_id": team, "objectives": len(owned),
             "aligned_share": (sum(1 for o in owned if o["parent_id"] is not None) / len(owned)
@@ -63,14 +73,24 @@ def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str,
             "check_ins_14d": sum(int(stats[kr["id"]]["recent"]) for kr in team_krs
                                  if kr["id"] in stats),
             "last_check_in_at": max(lasts).isoformat() if lasts else None,
-            "stale_key_results": sum(
-                1 for kr in team_krs
-                if is_stale(stats[kr["id"]]["last"] if kr["id"] in stats
-                            else created.get(kr["id"], now), now)),
-            "lagging_key_results": sum(1 for kr in team_krs
-                                       if is_lagging(kr["progress"], expected)),
-            "at_risk_key_results": sum(
-                1 for kr in team_krs
-                if health(kr["progress"], expected, kr["confidence"]) is Health.AT_RISK),
+            "stale": [kr for kr in team_krs
+                      if is_stale(kr["last_check_in_at"] or created.get(kr["id"], now), now)],
+            "lagging": [kr for kr in team_krs if is_lagging(kr["progress"], expected)],
+            "at_risk": [kr for kr in team_krs if kr["health"] is Health.AT_RISK],
+            "health": {h.value: sum(1 for kr in team_krs if kr["health"] is h) for h in Health},
         })
-    return {"cycle": cycle, "as_of": now.isoformat(), "items": items}
+    return {"cycle": cycle, "as_of": now.isoformat(), "pace": expected, "items": items}
+
+
+def engagement(conn: Conn, cycle: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """`GET /v1/insights/engagement`: the figures of `team_health`, its KRs counted."""
+    found = team_health(conn, cycle, now)
+    if found is None:
+        return None
+    lists = ("stale", "lagging", "at_risk")
+    items = [
+        {**{k: v for k, v in item.items() if k not in (*lists, "health")},
+         **{f"{name}_key_results": len(item[name]) for name in lists}}
+        for item in found["items"]
+    ]
+    return {"cycle": cycle, "as_of": found["as_of"], "items": items}

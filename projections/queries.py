@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from projections.engagement import engagement
+from projections.carryover import carry_overs
+from projections.changelog import attributed_changes
+from projections.engagement import engagement, team_health
 from projections.listing import audit, cycles, people, teams
 from projections.outline import children_of, cycle_info, tree_page
 from projections.reports import changes, history, lineage
@@ -12,7 +14,9 @@ from projections.tree import alignment_tree
 
 __all__ = [
     "alignment_tree",
+    "attributed_changes",
     "audit",
+    "carry_overs",
     "changes",
     "check_ins",
     "children_of",
@@ -24,6 +28,7 @@ __all__ = [
     "lineage",
     "objective_detail",
     "people",
+    "team_health",
     "teams",
     "tree_page",
     "wait_for_position",

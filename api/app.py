@@ -33,6 +33,7 @@ from api.routers import (
 from api.settle import Settler
 from api.sse import Broadcaster
 from api.tables import ensure_api_tables
+from api.ui.pages import install_ui
 from api.writer import Commands, CommandWriter
 from eventstore import Store
 from eventstore.sealer import Sealer, start_sealer
@@ -116,6 +117,7 @@ def create_app(
     for router in (organisation, cycles, objectives, key_results, reads, reports, events,
                    integrity, export, ops):
         app.include_router(router.router)
+    install_ui(app)
     # Outermost last: access log -> body limit -> database errors -> idempotency -> routes.
     app.add_middleware(Idempotency, state=app.state)
     app.add_middleware(DatabaseErrors)

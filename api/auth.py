@@ -95,7 +95,10 @@ async def authenticate(
     if known is not None:
         return known
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated()
+        session = await _dashboard_session(request)
+        if session is None:
+            raise Unauthenticated()
+        return session
     tokens: TokenStore = request.app.state.tokens
     principal = tokens.bootstrap_principal(credentials.credentials)
     if principal is None:
@@ -112,6 +115,17 @@ def authorise(principal: Principal, role: Role) -> Principal:
 
 
 ROLE_CHECKS: dict[Callable[..., Any], Role] = {}  # each `require` dependency -> its role
+
+
+async def _dashboard_session(request: Request) -> Principal | None:
+    """A read (GET) may also come from the dashboard's session cookie, so the pages' report
+    links download; commands always need a token (no cross-site request can forge one)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    from api.ui.deps import current_session  # the dashboard is built on this module
+
+    session = await current_session(request)
+    return None if session is None else session.principal
 
 
 def require(role: Role) -> Any:

@@ -1,4 +1,4 @@
-"""The API's own tables (tokens, idempotency records), created at start."""
+"""The API's own tables (tokens, idempotency records, dashboard sessions), created at start."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ DDL = (
         content_type text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (token_hash, key))""",
+    # Dashboard sessions (api/ui/sessions.py): hashes of the session id and of its token.
+    """CREATE TABLE IF NOT EXISTS okr_ui_sessions (
+        id_hash text PRIMARY KEY,
+        token_hash text NOT NULL,
+        actor text NOT NULL,
+        csrf text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL)""",
 )
 
 

@@ -75,10 +75,14 @@ def test_changes_name_who_made_them_and_why(store: Store, org: Org) -> None:
         assert [i["id"] for i in found[group]] == [i["id"] for i in plain[group]], group
     (realigned,) = found["realigned"]
     assert (realigned["by"], realigned["reason"]) == ("bob", "own goal")
+    assert (realigned["title"], realigned["from_title"], realigned["to_title"]) == (
+        "Sub", "Grow", None)
     (retargeted,) = found["retargeted"]
-    assert (retargeted["by"], retargeted["reason"]) == ("dee", "realistic")
+    assert (retargeted["by"], retargeted["reason"], retargeted["title"]) == (
+        "dee", "realistic", "Revenue")
     kr_progress = next(i for i in found["progress"] if i["id"] == str(org.key_result))
-    assert (kr_progress["by"], kr_progress["times"]) == ("cid", 2)
+    assert (kr_progress["by"], kr_progress["times"], kr_progress["type"]) == (
+        "cid", 2, "key_result")
     objective_progress = next(i for i in found["progress"] if i["id"] == str(org.objective))
     assert objective_progress["by"] is None  # an objective moves through its KRs' check-ins
     assert read(store, queries.attributed_changes, "nope", day(2), day(5)) is None

@@ -53,7 +53,7 @@ def _page(conn: Any, session: Session, kr_id: UUID, when: ViewTime, *, status: i
         check_ins=marked_check_ins(items, names), chart=kr_chart(kr, items, cycle),
         may_check_in=allowed(session, "member"),
         open_for_check_ins=live and info.status == "open" and objective["status"] == "active",
-        error=error, sent=sent or {},
+        error=error, sent=sent or dict.fromkeys(FIELDS, ""),
         trail=audit_rows(trail["items"], names), more=trail["next_cursor"] is not None,
         audit_link=link("/ui/audit", entity_id=str(kr_id), until=time_query["as_of"]),
         report=link("/v1/reports/audit", format="csv", entity_id=str(kr_id),

@@ -52,7 +52,8 @@ def objective(objective_id: UUID, session: SignedIn, conn: ReadConn, when: When)
     assert info is not None  # an objective's cycle exists
     names, expected = Names.load(conn), expected_pace(info, when)
     krs = [{**kr, "health": health(kr["progress"], expected, kr["confidence"]),
-            "owner_name": names.owner(kr["owner"])} for kr in found["key_results"]]
+            "owner_name": names.owner(kr["owner"] or found["owner"])}
+           for kr in found["key_results"]]
     trail = queries.audit(conn, entity_id=objective_id, until=when.as_of, limit=AUDIT_SHOWN)
     time_query = when.query()
     return render(

@@ -29,6 +29,7 @@ from bench import (  # noqa: F401 - they register metrics
     settle_metrics,
     sse_replay,
     store_metrics,
+    ui_metrics,
 )
 from bench.dataset import SCALES, load
 from bench.harness import REGISTRY, Context, Result

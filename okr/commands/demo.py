@@ -81,7 +81,10 @@ def hints(summary: DemoSummary, settings: Settings) -> str:
     cycle = summary.current_cycle
     last = summary.last_recorded_at
     month_ago = _rfc3339(last - timedelta(days=30))
+    site = f"http://{settings.host}:{settings.port}"
     lines = [
+        f"Dashboard: open {site}/ and sign in with the bootstrap token (docs/ui.md):",
+        f"  {site}/ui/tree?cycle={cycle}",
         "With `okr serve` running (started before or after this; its projections catch up",
         "from the log), try these; with the embedded default, in this directory first run",
         f"  export OKR_BOOTSTRAP_TOKEN=$(cat {settings.data_dir / 'bootstrap-token'})",

@@ -46,6 +46,7 @@ def test_demo_fills_an_empty_store_and_prints_a_summary(database_url: str) -> No
     assert head > 500
     assert str(head) in result.output
     assert "alignment-tree?cycle=" in result.output
+    assert "/ui/tree?cycle=" in result.output
 
 
 def test_demo_refuses_an_unknown_scale(database_url: str) -> None:

@@ -55,3 +55,13 @@ def test_the_wheel_carries_every_vendored_file_as_checksummed(wheel: zipfile.Zip
 
 def test_the_wheel_leaves_out_the_test_only_axe_core(wheel: zipfile.ZipFile) -> None:
     assert not [name for name in wheel.namelist() if "axe" in name.lower()]
+
+
+def test_the_wheel_carries_every_template_and_static_file_of_the_pages(
+    wheel: zipfile.ZipFile,
+) -> None:
+    ui = ROOT / "api" / "ui"
+    files = [p.relative_to(ROOT).as_posix() for folder in ("templates", "static")
+             for p in (ui / folder).rglob("*") if p.is_file()]
+    assert {"api/ui/templates/tree.html", "api/ui/static/charts.js"} <= set(files)
+    assert set(files) <= set(wheel.namelist())

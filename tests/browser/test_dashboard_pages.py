@@ -112,6 +112,26 @@ def as_of_of(page: Page) -> str:
     return parse_qs(urlsplit(page.url).query)["as_of"][0]
 
 
+def test_the_demo_gives_every_view_something_to_show(signed_in: Page, demo: Demo) -> None:
+    cycles = demo.get("/v1/cycles")["items"]
+    groups: dict[str, int] = {}
+    for cycle in cycles[-2:]:  # the open quarter and the one before, from their first day
+        found = demo.get("/v1/changes", cycle=cycle["key"],
+                         since=f"{cycle['starts_on']}T00:00:00Z",
+                         until=demo.summary.last_recorded_at.isoformat())
+        for group in ("added", "archived", "realigned", "reassigned", "retargeted", "progress"):
+            groups[group] = groups.get(group, 0) + len(found[group])
+    assert all(groups.values()), groups
+    history = demo.get("/v1/history")["items"]
+    assert len(history) >= 3 and sum(q["carried_in"] for q in history) > 0
+    teams = demo.get("/v1/insights/engagement", cycle=demo.cycle)["items"]
+    assert sum(t["stale_key_results"] for t in teams) > 0
+    assert sum(t["lagging_key_results"] for t in teams) > 0
+    signed_in.goto(f"{demo.base}/ui/health?cycle={demo.cycle}")
+    expect(signed_in.get_by_role("heading", name="Stale key results").first).to_be_visible()
+    expect(signed_in.get_by_role("heading", name="Lagging key results").first).to_be_visible()
+
+
 def test_the_tree_opens_two_levels_and_loads_deeper_ones_on_demand(
     signed_in: Page, demo: Demo
 ) -> None:

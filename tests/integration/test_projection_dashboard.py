@@ -53,12 +53,14 @@ def test_team_health_lists_the_stale_and_lagging_key_results_counted_by_engageme
         counts = read(store, queries.engagement, org.cycle, now=now)
         (team,) = [i for i in health["items"] if i["team_id"] == str(org.team)]
         (counted,) = [i for i in counts["items"] if i["team_id"] == str(org.team)]
-        assert (len(team["stale"]), len(team["lagging"])) == (
-            counted["stale_key_results"], counted["lagging_key_results"])
+        assert (len(team["stale"]), len(team["lagging"]), len(team["at_risk"])) == (
+            counted["stale_key_results"], counted["lagging_key_results"],
+            counted["at_risk_key_results"])
     assert [kr["id"] for kr in team["stale"]] == [str(org.key_result)]
     assert team["lagging"][0]["last_check_in_at"] == day(2)
     assert team["lagging"][0]["health"] is Health.OFF_TRACK
-    assert team["health"] == {"on track": 0, "at risk": 0, "off track": 1}
+    assert team["health"] == {"on_track": 0, "at_risk": 0, "off_track": 1}
+    assert team["at_risk"] == []
     assert read(store, queries.team_health, "nope") is None
 
 

@@ -29,11 +29,11 @@ def number(value: float | None) -> str:
 
 
 def when(value: datetime | str | None) -> str:
-    """An instant in UTC, to the second (RFC 3339 in links; readable here)."""
+    """An instant in UTC, to the second (links keep every digit; people need fewer)."""
     if value is None:
         return NONE
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    text = instant_text(moment) or ""
+    text = instant_text(moment.replace(microsecond=0)) or ""
     return text.replace("T", " ").replace("Z", " UTC")
 
 

@@ -19,7 +19,7 @@ from domain.errors import NotFound
 from projections import queries
 
 router = page_router()
-DEFAULT_WINDOW = timedelta(days=7)
+DEFAULT_WINDOW = timedelta(days=30)
 GROUPS = (
     ("added", "Added"), ("archived", "Archived"), ("realigned", "Realigned"),
     ("reassigned", "Reassigned"), ("retargeted", "Retargeted"), ("progress", "Progress"),
@@ -27,7 +27,7 @@ GROUPS = (
 
 
 def _default_window(conn: Any, cycle: str) -> tuple[datetime, datetime]:
-    """The last week of the cycle's history: to its close, or to now."""
+    """The last 30 days of the cycle's history: to its close, or to now."""
     info = queries.cycle_info(conn, cycle)
     now = datetime.now(tz=UTC).replace(microsecond=0)
     until = min(info.closed_at, now) if info and info.closed_at else now

@@ -29,7 +29,7 @@ GROUPS = (
 def _default_window(conn: Any, cycle: str) -> tuple[datetime, datetime]:
     """The last 30 days of the cycle's history: to its close, or to now."""
     info = queries.cycle_info(conn, cycle)
-    now = datetime.now(tz=UTC).replace(microsecond=0)
+    now = datetime.now(tz=UTC)  # to the microsecond: the last second may hold changes
     until = min(info.closed_at, now) if info and info.closed_at else now
     return until - DEFAULT_WINDOW, until
 

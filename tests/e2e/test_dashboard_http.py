@@ -179,3 +179,16 @@ def test_a_viewer_check_in_with_a_valid_form_is_forbidden(
                          data={"value": "3", "csrf_token": csrf[1]})
     assert answer.status_code == 403
     assert api.get(f"/v1/key-results/{kr}/check-ins").json()["items"] == []
+
+
+@pytest.mark.parametrize("page", ["/ui/tree?cycle=2026-Q4", "/ui/changes?cycle=2026-Q4",
+                                  "/ui/audit", "/ui/history"])
+def test_a_views_report_link_downloads_with_the_session(signed_in: TestClient, page: str) -> None:
+    html = signed_in.get(page).text
+    found = re.search(r'<a href="(/v1/reports/[^"]+)" download>', html)
+    assert found is not None, "no report link"
+    href = found[1].replace("&amp;", "&")
+    assert "format=csv" in href
+    answer = signed_in.get(href)  # the session cookie only, no bearer token
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"].startswith("attachment")

@@ -17,10 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse
 
-from api.errors import ApiError, status_of
+from api.errors import LOADING_RETRY_AFTER, ApiError, status_of
 from api.ui.params import link
 from api.ui.templating import render
 from domain.errors import DomainError
+from eventstore.txtime import StoreLoading
 
 log = logging.getLogger(__name__)
 LOGIN = "/ui/login"
@@ -61,9 +62,11 @@ def error_page(error: Exception) -> Response:
         status, detail = 422, f"This address is not valid ({fields})."
     else:
         status = status_of(error)
-        detail = str(getattr(error, "detail", error))
+        detail = str(getattr(error, "detail", error)).splitlines()[0]
         if isinstance(error, ApiError):
             headers = error.headers
+        if isinstance(error, StoreLoading):
+            headers = {"Retry-After": LOADING_RETRY_AFTER}
     return render("error.html", status=status, headers=headers, code=status,
                   detail=detail, session=None, retry=headers.get("Retry-After"))
 
@@ -94,7 +97,7 @@ class PageRoute(APIRoute):
                 return render("error.html", status=403, code=403, session=None,
                               retry=None, detail="This form has expired or did not come from "
                               "this site: nothing was recorded. Reload the page and retry.")
-            except (DomainError, ApiError, RequestValidationError) as error:
+            except (DomainError, ApiError, StoreLoading, RequestValidationError) as error:
                 return error_page(error)
             if canonical is not None:
                 response.headers["HX-Push-Url"] = canonical

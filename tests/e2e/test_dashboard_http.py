@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from eventstore import Store
+from eventstore.txtime import loading
 from tests.support.http import BOOTSTRAP, Api, Org
 
 PAGES = ("/ui/", "/ui/tree?cycle=2026-Q4", "/ui/changes?cycle=2026-Q4", "/ui/history",
@@ -192,3 +193,19 @@ def test_a_views_report_link_downloads_with_the_session(signed_in: TestClient, p
     answer = signed_in.get(href)  # the session cookie only, no bearer token
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_page_of_an_instant_far_ahead_is_refused_like_the_json_read(
+    signed_in: TestClient,
+) -> None:
+    answer = signed_in.get("/ui/tree?cycle=2026-Q4&as_of=2999-01-01T00:00:00Z")
+    assert answer.status_code == 422 and "ahead" in answer.text
+
+
+def test_while_the_store_loads_pages_ask_to_retry(client: TestClient, store: Store) -> None:
+    assert sign_in(client).status_code == 303  # the bootstrap token needs no data
+    with loading(store.app):
+        answer = client.get("/ui/")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert "retry" in answer.text.lower() and answer.headers["content-type"].startswith(
+        "text/html")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import count
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from domain import clock
 from domain.errors import NotFound
 from domain.health import Health
 from eventstore import Store
+from eventstore.txtime import TICK, loading
 from projections import queries
 from projections.runner import catch_up
 
@@ -28,7 +30,16 @@ def day(n: int) -> datetime:
 
 @contextmanager
 def at(when: datetime) -> Iterator[None]:
-    with clock.clock_installed(lambda: when):
+    """Record what the block does at `when` (a microsecond apart, as the store needs)."""
+    ticks = count()
+    with clock.clock_installed(lambda: when + next(ticks) * TICK):
+        yield
+
+
+@pytest.fixture
+def loaded(store: Store) -> Iterator[None]:
+    """The test's history goes into the empty store at the past instants it names."""
+    with loading(store.app):
         yield
 
 
@@ -46,7 +57,7 @@ class Forest:
 
 
 @pytest.fixture
-def forest(store: Store) -> Forest:
+def forest(store: Store, loaded: None) -> Forest:
     app = store.app
     with at(day(1)):
         x = UUID(app.create_team(name="X", parent_id=None, actor="admin").id)
@@ -186,5 +197,6 @@ def test_cycle_info_gives_the_dates_and_the_first_recorded_instant(
     info = read(store, queries.cycle_info, "2026-Q4")
     assert (info.starts_on, info.ends_on, info.status) == (date(2026, 10, 1),
                                                            date(2026, 12, 31), "open")
-    assert info.first_recorded == day(1) and info.closed_at is None
+    assert day(1) < info.first_recorded < day(1) + timedelta(seconds=1)  # the first objective
+    assert info.closed_at is None
     assert read(store, queries.cycle_info, "1999-Q1") is None

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 
 from api.deps import ReadConn
 from api.ui import params
-from api.ui.deps import SignedIn
+from api.ui.deps import SignedIn, Until
 from api.ui.params import instant_text, link
 from api.ui.routing import is_partial, page_router
 from api.ui.templating import render
@@ -18,12 +18,11 @@ PAGE = 50
 
 
 @router.get("/ui/audit")
-def audit(request: Request, session: SignedIn, conn: ReadConn) -> Response:
+def audit(request: Request, session: SignedIn, until: Until, conn: ReadConn) -> Response:
     """Who changed what, when, from what to what, and why."""
     given = request.query_params
     entity = params.uuid("entity_id", given.get("entity_id"))
     since = params.instant("since", given.get("since"))
-    until = params.instant("until", given.get("until"))
     query = {"entity_id": None if entity is None else str(entity),
              "actor": given.get("actor") or None,
              "since": instant_text(since), "until": instant_text(until)}

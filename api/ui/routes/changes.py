@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse
 
 from api.deps import ReadConn
 from api.ui import params
-from api.ui.deps import SignedIn
+from api.ui.deps import SignedIn, Until
 from api.ui.params import instant_text, link
 from api.ui.routing import is_partial, page_router
 from api.ui.templating import render
@@ -48,14 +48,13 @@ def _shown(found: dict[str, Any], names: Names, until: str | None) -> dict[
 
 
 @router.get("/ui/changes")
-def changes(request: Request, session: SignedIn, conn: ReadConn) -> Response:
+def changes(request: Request, session: SignedIn, until: Until, conn: ReadConn) -> Response:
     """Objectives and KRs added, archived, realigned, reassigned, retargeted, moved."""
     given = request.query_params
     cycles, names = queries.cycles(conn), Names.load(conn)
     page = chrome(session, names, cycles)
     cycle = given.get("cycle") or page["nav"]["cycle"]
     since = params.instant("since", given.get("since"))
-    until = params.instant("until", given.get("until"))
     if cycle is None:
         raise NotFound("there is no cycle yet")
     if not given.get("cycle") or since is None or until is None:

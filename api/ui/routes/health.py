@@ -27,7 +27,7 @@ def _named(items: list[dict[str, Any]], names: Names) -> list[dict[str, Any]]:
 
 
 @router.get("/ui/health")
-def health(request: Request, session: SignedIn, conn: ReadConn, when: When) -> Response:
+def health(request: Request, session: SignedIn, when: When, conn: ReadConn) -> Response:
     """Each team's engagement and the key results that need attention, at `as_of`."""
     cycles, names = queries.cycles(conn), Names.load(conn)
     page = chrome(session, names, cycles)

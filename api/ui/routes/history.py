@@ -7,7 +7,7 @@ from fastapi import Request, Response
 
 from api.deps import ReadConn
 from api.ui import params
-from api.ui.deps import SignedIn
+from api.ui.deps import Now, SignedIn
 from api.ui.params import link
 from api.ui.routing import page_router
 from api.ui.templating import render
@@ -20,7 +20,7 @@ OWNER_TYPES = ("team", "person")
 
 
 @router.get("/ui/history")
-def history(request: Request, session: SignedIn, conn: ReadConn) -> Response:
+def history(request: Request, session: SignedIn, _: Now, conn: ReadConn) -> Response:
     """Objectives, progress, scores, hit rate and check-ins per cycle; carry-over lineage."""
     given = request.query_params
     owner_type = given.get("owner_type") or None

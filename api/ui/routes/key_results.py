@@ -63,7 +63,7 @@ def _page(conn: Any, session: Session, kr_id: UUID, when: ViewTime, *, status: i
 
 
 @router.get("/ui/key-results/{kr_id}")
-def key_result(kr_id: UUID, session: SignedIn, conn: ReadConn, when: When) -> Response:
+def key_result(kr_id: UUID, session: SignedIn, when: When, conn: ReadConn) -> Response:
     """A key result as of `as_of`, valid at `valid_at`."""
     return _page(conn, session, kr_id, when)
 

@@ -43,7 +43,7 @@ def _children(conn: Any, objective: dict[str, Any], when: ViewTime) -> list[dict
 
 
 @router.get("/ui/objectives/{objective_id}")
-def objective(objective_id: UUID, session: SignedIn, conn: ReadConn, when: When) -> Response:
+def objective(objective_id: UUID, session: SignedIn, when: When, conn: ReadConn) -> Response:
     """An objective as of `as_of`, valid at `valid_at`."""
     found = queries.objective_detail(conn, objective_id, when.as_of, when.valid_at)
     if found is None:

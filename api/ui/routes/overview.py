@@ -6,7 +6,7 @@ from fastapi import Response
 from starlette.responses import RedirectResponse
 
 from api.deps import ReadConn
-from api.ui.deps import SignedIn
+from api.ui.deps import Now, SignedIn
 from api.ui.routing import page_router
 from api.ui.templating import render
 from api.ui.views import Names, chrome
@@ -27,7 +27,7 @@ def ui_root() -> Response:
 
 
 @router.get("/ui/")
-def overview(session: SignedIn, conn: ReadConn) -> Response:
+def overview(session: SignedIn, _: Now, conn: ReadConn) -> Response:
     """Every cycle, newest first, with its views."""
     cycles = queries.cycles(conn)
     page = chrome(session, Names.load(conn), cycles)

@@ -64,7 +64,7 @@ def _cycle_changed(request: Request, cycle: str) -> bool:
 
 
 @router.get("/ui/tree")
-def tree(request: Request, session: SignedIn, conn: ReadConn, when: When) -> Response:
+def tree(request: Request, session: SignedIn, when: When, conn: ReadConn) -> Response:
     """The alignment tree with progress, health and owners, at `as_of`, valid at `valid_at`."""
     given = request.query_params
     cycles, names = queries.cycles(conn), Names.load(conn)
@@ -102,7 +102,7 @@ def tree(request: Request, session: SignedIn, conn: ReadConn, when: When) -> Res
 
 
 @router.get("/ui/tree/children")
-def children(request: Request, _: SignedIn, conn: ReadConn, when: When) -> Response:
+def children(request: Request, _: SignedIn, when: When, conn: ReadConn) -> Response:
     """The children of one node (htmx); without htmx, the subtree page of that node."""
     given = request.query_params
     cycle = given.get("cycle") or ""

@@ -34,7 +34,8 @@ ROOTS_PER_PAGE = 25
 OPEN_LEVELS = 2  # roots and their children; deeper levels load on demand
 CYCLE = (f"SELECT starts_on, ends_on, status, closed_at, (SELECT min(recorded_from) "
          f"FROM {S}.objective_versions WHERE cycle = %(cycle)s) "
-         f"FROM {D}.cycles WHERE key = %(cycle)s").encode()
+         f"FROM {D}.cycles WHERE key = %(cycle)s AND (created_at IS NULL "
+         "OR created_at <= coalesce(%(at)s::timestamptz, 'infinity'))").encode()
 TEAM_OBJECTIVES = TREE_OBJECTIVES + (
     f" AND (owner_id = %(team)s OR owner_id IN "
     f"(SELECT id FROM {D}.people WHERE team_id = %(team)s))"
@@ -56,8 +57,9 @@ class CycleInfo:
     first_recorded: datetime | None
 
 
-def cycle_info(conn: Conn, cycle: str) -> CycleInfo | None:
-    row = conn.execute(CYCLE, {"cycle": cycle}).fetchone()
+def cycle_info(conn: Conn, cycle: str, at: datetime | None = None) -> CycleInfo | None:
+    """The cycle as known at `at` (default: now; None when it was created later)."""
+    row = conn.execute(CYCLE, {"cycle": cycle, "at": at}).fetchone()
     return None if row is None else CycleInfo(cycle, *row)
 
 
@@ -150,7 +152,7 @@ def tree_page(
     if offset < 0 or limit < 1 or levels < 1:
         raise InvalidInput("offset must be 0 or more, limit and levels 1 or more",
                            field="offset")
-    info = cycle_info(conn, cycle)
+    info = cycle_info(conn, cycle, as_of)
     if info is None:
         return None
     at = ReadTime.of(as_of, valid_at)

@@ -189,6 +189,7 @@ def test_a_page_before_an_objective_was_recorded_does_not_show_it(
         "A", "F"]
     assert "Late" in titles(read(store, queries.tree_page, "2026-Q4")["roots"])
     assert read(store, queries.tree_page, "1999-Q1") is None
+    assert read(store, queries.tree_page, "2026-Q4", as_of=day(1) - timedelta(days=1)) is None
 
 
 def test_cycle_info_gives_the_dates_and_the_first_recorded_instant(
@@ -200,3 +201,4 @@ def test_cycle_info_gives_the_dates_and_the_first_recorded_instant(
     assert day(1) < info.first_recorded < day(1) + timedelta(seconds=1)  # the first objective
     assert info.closed_at is None
     assert read(store, queries.cycle_info, "1999-Q1") is None
+    assert read(store, queries.cycle_info, "2026-Q4", day(1) - timedelta(days=1)) is None

@@ -93,7 +93,7 @@ def tree(request: Request, session: SignedIn, when: When, conn: ReadConn) -> Res
         tree=found, roots=named_nodes(found["roots"], names), query=query, cycle=cycle,
         cycles=cycles, teams=names.teams_sorted(), team=query["team"], info=info,
         slider=_slider(info, when), weeks=_weeks(info, query), rule=HEALTH_RULE,
-        when=when, page_number=number, pages=pages,
+        when=when, page_number=number, pages=pages, at=link("", **when.query()),
         previous=link("/ui/tree", **query, page=number - 1) if number > 1 else None,
         next=link("/ui/tree", **query, page=number + 1) if number < pages else None,
         report=link("/v1/reports/alignment", format="csv", cycle=cycle, **when.query()),
@@ -117,4 +117,4 @@ def children(request: Request, _: SignedIn, when: When, conn: ReadConn) -> Respo
     if found is None:
         raise NotFound(f"unknown cycle {cycle}")
     return render("tree_children.html", nodes=named_nodes(found, Names.load(conn)),
-                  query=query)
+                  query=query, at=link("", **when.query()))

@@ -83,6 +83,10 @@ def test_a_member_checks_in_from_the_page_and_is_recorded_as_the_actor(
     (recorded,) = goal.check_ins()
     assert (recorded["value"], recorded["confidence"], recorded["actor"]) == (
         50, 0.8, goal.people.member)
+    with api(goal.base) as admin:
+        events = ok(admin.get("/v1/events", params={"after": 0, "limit": 1000}))["items"]
+    (event,) = [e for e in events if e["type"].startswith("okr.key_result.checked_in")]
+    assert (event["actor"], event["data"]["channel"]) == (goal.people.member, "ui")
 
 
 def test_a_refused_check_in_shows_why_and_keeps_what_was_typed(

@@ -99,7 +99,7 @@ async def check_in(kr_id: UUID, session: SignedIn, form: CheckedForm, commands: 
         body = check_in_body(sent)
         answer = await commands.answer(
             commands.app.check_in, kr_id, value=body.value, confidence=body.confidence,
-            note=body.note, effective_at=body.effective_at, actor=session.actor,
+            note=body.note, effective_at=body.effective_at, actor=session.actor, channel="ui",
         )
     except ValidationError as invalid:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"

@@ -58,7 +58,8 @@ def test_team_health_lists_the_stale_and_lagging_key_results_counted_by_engageme
     store: Store, org: Org
 ) -> None:
     with at(day(2)):
-        store.app.check_in(org.key_result, value=5, confidence=0.8, actor="ann")
+        store.app.check_in(org.key_result, value=5, confidence=0.8, actor="ann",
+                           channel="api")
     for now in (day(3), day(40)):
         health = read(store, queries.team_health, org.cycle, now=now)
         counts = read(store, queries.engagement, org.cycle, now=now)
@@ -78,9 +79,9 @@ def test_team_health_lists_the_stale_and_lagging_key_results_counted_by_engageme
 def test_changes_name_who_made_them_and_why(store: Store, org: Org) -> None:
     with at(day(3)):
         store.app.realign_objective(org.child, parent_id=None, actor="bob", reason="own goal")
-        store.app.check_in(org.key_result, value=10, actor="ann")
+        store.app.check_in(org.key_result, value=10, actor="ann", channel="api")
     with at(day(4)):
-        store.app.check_in(org.key_result, value=20, actor="cid")
+        store.app.check_in(org.key_result, value=20, actor="cid", channel="api")
         store.app.edit_key_result(org.key_result, target=80, actor="dee", reason="realistic")
     found = read(store, queries.attributed_changes, org.cycle, day(2), day(5))
     plain = read(store, queries.changes, org.cycle, day(2), day(5))

@@ -110,9 +110,11 @@ def test_the_nodes_of_a_page_are_those_of_the_json_tree_at_the_same_instants(
     store: Store, forest: Forest
 ) -> None:
     with at(day(9)):
-        store.app.check_in(UUID(forest.kr), value=30, effective_at=day(8), actor="ann")
+        store.app.check_in(UUID(forest.kr), value=30, effective_at=day(8), actor="ann",
+                           channel="api")
     with at(day(12)):
-        store.app.check_in(UUID(forest.kr), value=45, effective_at=day(5), actor="ann")
+        store.app.check_in(UUID(forest.kr), value=45, effective_at=day(5), actor="ann",
+                           channel="api")
     for as_of, valid_at in ((None, None), (day(10), None), (None, day(6)), (day(10), day(9))):
         tree = read(store, queries.alignment_tree, "2026-Q4", as_of=as_of, valid_at=valid_at)
         page = read(store, queries.tree_page, "2026-Q4", as_of=as_of, valid_at=valid_at,
@@ -169,7 +171,8 @@ def test_a_team_filter_keeps_the_objectives_of_the_team_and_its_people(
 
 def test_health_is_judged_at_the_instant_of_the_read(store: Store, forest: Forest) -> None:
     with at(day(3)):
-        store.app.check_in(UUID(forest.kr), value=10, confidence=0.9, actor="ann")
+        store.app.check_in(UUID(forest.kr), value=10, confidence=0.9, actor="ann",
+                           channel="api")
     early = read(store, queries.tree_page, "2026-Q4", as_of=day(5))["roots"][0]
     late = read(store, queries.tree_page, "2026-Q4", as_of=day(50))["roots"][0]
     assert (early["key_results"][0]["health"], early["health"]) == (Health.ON_TRACK,) * 2

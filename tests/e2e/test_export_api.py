@@ -10,10 +10,10 @@ import time
 from datetime import datetime, timedelta
 
 import orjson
-import psycopg
 
 from tests.support import golden
 from tests.support.http import Api, Org, assert_problem
+from tests.support.importing import wait_until_an_import_copies
 
 
 def test_export_streams_the_log_as_ndjson_for_admins_only(api: Api, org: Org) -> None:
@@ -50,16 +50,6 @@ def test_check_ins_name_their_channel_api_or_integration(api: Api, org: Org) -> 
     assert channels[-2:] == ["api", "integration"]
 
 
-def _copying(database_url: str) -> None:
-    """Wait until an import is COPYing its events (inside its loading session)."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        deadline = time.monotonic() + 30
-        while conn.execute("SELECT EXISTS (SELECT FROM pg_stat_progress_copy "
-                           "WHERE tuples_processed > 0)").fetchone() != (True,):
-            assert time.monotonic() < deadline, "the import never started copying"
-            conn.execute("SELECT pg_sleep(0.02)")  # poll the database, not the clock
-
-
 def test_reads_and_writes_answer_503_at_once_while_okr_import_runs_then_the_imported_log(
         api: Api, database_url: str) -> None:
     lines = golden.LOG.read_bytes().splitlines(keepends=True)
@@ -73,7 +63,7 @@ def test_reads_and_writes_answer_503_at_once_while_okr_import_runs_then_the_impo
     try:
         process.stdin.write(b"".join(lines[:150]))
         process.stdin.flush()
-        _copying(database_url)
+        wait_until_an_import_copies(database_url)
         began = time.monotonic()
         for answer in (api.get("/v1/teams"), api.get("/v1/events"), api.get("/v1/export"),
                        api.post("/v1/teams", {"name": "Meanwhile"})):

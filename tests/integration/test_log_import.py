@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from okr.bootstrap import start_store
 from okr.cli import app as cli
 from okr.settings import Settings
 from tests.support import golden
+from tests.support.importing import wait_until_an_import_copies
 
 LINES = golden.LOG.read_bytes().splitlines(keepends=True)
 
@@ -206,12 +206,7 @@ def test_an_import_killed_midway_leaves_the_store_empty(database_url: str) -> No
     try:
         process.stdin.write(b"".join(LINES[: len(LINES) // 2 + 1]))
         process.stdin.flush()
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            deadline = time.monotonic() + 30
-            while conn.execute("SELECT EXISTS (SELECT FROM pg_stat_progress_copy "
-                               "WHERE tuples_processed > 0)").fetchone() != (True,):
-                assert time.monotonic() < deadline, "the import never started copying"
-                conn.execute("SELECT pg_sleep(0.02)")  # poll the database, not the clock
+        wait_until_an_import_copies(database_url)
     finally:
         process.kill()
         process.wait()
